@@ -1,0 +1,95 @@
+package respserver
+
+import (
+	"math"
+
+	"github.com/rustypotato/rustypotato/internal/rnum"
+	"github.com/rustypotato/rustypotato/kv"
+)
+
+// Argument parsing shared by the commands' parse steps.
+
+func parseInt(b []byte) (int64, error) {
+	v, ok := rnum.ParseInt(b)
+	if !ok {
+		return 0, errNotInteger
+	}
+	return v, nil
+}
+
+func parseFloat(b []byte) (float64, error) {
+	v, ok := rnum.ParseFloat(b)
+	if !ok || math.IsNaN(v) {
+		return 0, errNotFloat
+	}
+	return v, nil
+}
+
+// eq reports whether arg equals the lower-case option name, ignoring case.
+func eq(arg []byte, opt string) bool {
+	if len(arg) != len(opt) {
+		return false
+	}
+	for i := 0; i < len(arg); i++ {
+		c := arg[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != opt[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// expireArg is a parsed EX/PX/EXAT/PXAT option.
+type expireArg struct {
+	set      bool
+	raw      []byte // the amount as given; parsed after the options
+	amount   int64
+	seconds  bool
+	absolute bool
+}
+
+// parseAmount parses the raw amount (after all options were checked for
+// syntax, as Redis does).
+func (e *expireArg) parseAmount() error {
+	if !e.set {
+		return nil
+	}
+	v, err := parseInt(e.raw)
+	e.amount = v
+	return err
+}
+
+// deadline converts the option to an absolute deadline with SET's rules.
+func (e expireArg) deadline(now int64) (int64, error) {
+	if !e.set {
+		return 0, nil
+	}
+	return kv.SetDeadline(now, e.amount, e.seconds, e.absolute)
+}
+
+// parseExpireOpt recognises EX, PX, EXAT and PXAT at args[i]; it returns
+// ok=false if args[i] is none of them.
+func parseExpireOpt(args [][]byte, i int, e *expireArg) (ok bool, next int, err error) {
+	a := args[i]
+	switch {
+	case eq(a, "ex"):
+		e.seconds, e.absolute = true, false
+	case eq(a, "px"):
+		e.seconds, e.absolute = false, false
+	case eq(a, "exat"):
+		e.seconds, e.absolute = true, true
+	case eq(a, "pxat"):
+		e.seconds, e.absolute = false, true
+	default:
+		return false, i, nil
+	}
+	if e.set || i+1 >= len(args) {
+		return true, i, errSyntax
+	}
+	e.set = true
+	e.raw = args[i+1]
+	return true, i + 2, nil
+}
