@@ -126,9 +126,9 @@ start_rp() {
 		>"$dir/log" 2>&1 &
 	RP_PID=$!
 	pgids+=("$RP_PID")
-	[[ "$(readlink -f "/proc/$RP_PID/exe" 2>/dev/null)" == "$(readlink -f "$RP_BIN")" ]] ||
-		[[ ! -e "/proc/$RP_PID" ]] || die "started pid $RP_PID is not rustypotato"
 	wait_ready "$RP_PORT" "$RP_PID" || { cat "$dir/log" >&2; die "RustyPotato did not start"; }
+	[[ "$(readlink -f "/proc/$RP_PID/exe")" == "$(readlink -f "$RP_BIN")" ]] ||
+		die "started pid $RP_PID is not rustypotato"
 }
 
 # start_redis MODE: starts redis-server (AOF, no RDB) on a fresh directory;
@@ -212,7 +212,7 @@ run_bench() {
 		return
 	fi
 	while IFS= read -r line; do
-		IFS=$'\t' read -r name rps p50 p99 < <(echo "$line" | awk -F'","' '{gsub(/"/,""); print $1 "\t" $2 "\t" $5 "\t" $7}')
+		IFS=$'\t' read -r name rps p50 p99 < <(echo "$line" | awk -F, '{gsub(/"/, ""); print $1 "\t" $2 "\t" $5 "\t" $7}')
 		key="$mode|$pipe|$name"
 		if [[ -z "${NAMES[$key]:-}" ]]; then
 			NAMES[$key]=1

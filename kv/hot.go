@@ -2,6 +2,7 @@ package kv
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/rustypotato/rustypotato/internal/format"
 )
@@ -36,7 +37,20 @@ type hotTier struct {
 	m      [format.NumDBs]map[string]*entry
 	next   int // next database to evict from
 	stats  *Stats
+
+	// complete is true while the hot tier holds every key of the store,
+	// so that a key it lacks does not exist and reads need not ask Pebble.
+	// It starts true for an empty store, becomes true once the background
+	// warm-up has loaded every key, and turns false for good at the first
+	// eviction.
+	complete atomic.Bool
+	evicted  atomic.Bool
 }
+
+// absent is the hot tier's negative entry: the key is known not to exist.
+// It is cached after a read missed in Pebble, and replaced by the first
+// write of the key (the hot tier is write-through).
+var absent = &entry{}
 
 func newHotTier(budget int64, stats *Stats) *hotTier {
 	h := &hotTier{budget: budget, stats: stats}
@@ -57,6 +71,9 @@ func (h *hotTier) get(phys uint8, key []byte) *entry {
 // put caches e for key; key is copied.
 func (h *hotTier) put(phys uint8, key []byte, e *entry) {
 	if len(e.val) > h.maxVal {
+		// Too large to cache: the hot tier no longer holds every key.
+		h.evicted.Store(true)
+		h.complete.Store(false)
 		h.del(phys, key)
 		return
 	}
@@ -86,6 +103,8 @@ func (h *hotTier) evictLocked() {
 			continue
 		}
 		n := 0
+		h.evicted.Store(true)
+		h.complete.Store(false)
 		for k, e := range m {
 			delete(m, k)
 			h.used -= entrySize(k, e)
@@ -117,6 +136,30 @@ func (h *hotTier) clear(phys uint8) {
 	}
 	h.m[phys] = make(map[string]*entry)
 	h.mu.Unlock()
+}
+
+// putIfAbsent caches e for key unless the key already has an entry (which
+// is newer, since writes keep the hot tier current); it reports false when
+// e does not fit in the budget without evicting.
+func (h *hotTier) putIfAbsent(phys uint8, key []byte, e *entry) bool {
+	if len(e.val) > h.maxVal {
+		h.evicted.Store(true)
+		return true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := h.m[phys]
+	if _, ok := m[string(key)]; ok {
+		return true
+	}
+	k := string(key)
+	sz := entrySize(k, e)
+	if h.used+sz > h.budget {
+		return false
+	}
+	m[k] = e
+	h.used += sz
+	return true
 }
 
 // Bytes returns the bytes the hot tier accounts for and its entry count.

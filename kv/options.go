@@ -85,6 +85,13 @@ type Options struct {
 	// past their deadline. Default: 100ms.
 	ExpireInterval time.Duration
 
+	// NoBackgroundWarm disables the background warm-up that, after Open,
+	// loads keys into the hot tier while the store serves. When every key
+	// fits in the hot tier, the warm-up makes the hot tier complete: reads
+	// of missing keys and writes of new keys then need no Pebble lookup.
+	// Default: false (warm-up on).
+	NoBackgroundWarm bool
+
 	// ReadOnly opens the store without writing anything: no background
 	// expiry, writes fail with ErrReadOnly. Default: false.
 	ReadOnly bool

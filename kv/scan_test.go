@@ -218,7 +218,7 @@ func TestScanGuarantee(t *testing.T) {
 			next := 0
 			between := func() {
 				update(t, s, func(tx *Tx) error {
-					for i := 0; i < 150; i++ {
+					for i := 0; i < 100; i++ {
 						k := fmt.Sprintf("churn:%d", next)
 						next++
 						if err := ksPut(tx, 1, []byte(k), format.TypeString, []byte("v"), 0); err != nil {
@@ -228,7 +228,7 @@ func TestScanGuarantee(t *testing.T) {
 					}
 					n := 0
 					for k := range churn { // random order
-						if n == 100 {
+						if n == 70 {
 							break
 						}
 						if _, err := tx.Del(1, []byte(k)); err != nil {
@@ -257,7 +257,7 @@ func TestScanGuarantee(t *testing.T) {
 					t.Fatalf("stable key %q not returned", k)
 				}
 			}
-			if next < 10_000 {
+			if next < 8000 {
 				t.Fatalf("only %d churn keys added: the test churned too little", next)
 			}
 			// The count stays exact through the churn.

@@ -186,6 +186,16 @@ func Open(dir string, o *Options) (*Store, error) {
 	if !opts.ReadOnly {
 		s.wg.Add(1)
 		go s.expireLoop()
+		empty := true
+		for _, n := range s.counts {
+			empty = empty && n == 0
+		}
+		if empty {
+			s.hot.complete.Store(true)
+		} else if !opts.NoBackgroundWarm {
+			s.wg.Add(1)
+			go s.warmLoop()
+		}
 	}
 	return s, nil
 }
@@ -405,8 +415,10 @@ func (s *Store) Checkpoint(dest string) error {
 	return nil
 }
 
-// Close stops background work, makes every acknowledged write durable and
-// closes Pebble. It is safe to call more than once.
+// Close stops background work, makes every acknowledged write durable,
+// flushes Pebble's memtables (so that the next Open has no write-ahead log
+// to replay and costs the same however much was written before) and closes
+// Pebble. It is safe to call more than once.
 func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
@@ -417,6 +429,9 @@ func (s *Store) Close() error {
 	defer s.mu.Unlock()
 	var errs []error
 	if !s.opts.ReadOnly && s.Err() == nil {
+		if err := s.db.Flush(); err != nil {
+			errs = append(errs, err)
+		}
 		if err := s.db.LogData(nil, pebble.Sync); err != nil {
 			errs = append(errs, err)
 		}

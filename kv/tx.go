@@ -276,12 +276,20 @@ func (tx *Tx) load(phys uint8, key []byte) (*entry, error) {
 	s := tx.s
 	if e := s.hot.get(phys, key); e != nil {
 		s.stats.HotHits.Add(1)
+		if e == absent {
+			return nil, nil
+		}
 		return e, nil
+	}
+	if s.hot.complete.Load() {
+		s.stats.HotHits.Add(1)
+		return nil, nil
 	}
 	s.stats.HotMisses.Add(1)
 	tx.kbuf = format.AppendDataKey(tx.kbuf[:0], phys, key)
 	v, closer, err := s.db.Get(tx.kbuf)
 	if errors.Is(err, pebble.ErrNotFound) {
+		s.hot.put(phys, key, absent)
 		return nil, nil
 	}
 	if err != nil {

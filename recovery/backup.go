@@ -48,7 +48,7 @@ func Backup(ctx context.Context, dir, dest string, o *Options) (BackupStats, err
 	}
 	raw, err := kv.OpenRaw(dir, &kv.RawOptions{Logger: o.Logger})
 	if err != nil {
-		return st, err
+		return st, openError(err)
 	}
 	o.Progress("backup", 0, 0)
 	err = raw.Pebble().Checkpoint(dest, pebble.WithFlushedWAL())

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -178,7 +179,7 @@ func CheckContext(ctx context.Context, dir string, o *Options) (Findings, error)
 	o = o.withDefaults()
 	raw, err := kv.OpenRaw(dir, &kv.RawOptions{ReadOnly: true, Logger: o.Logger})
 	if err != nil {
-		return Findings{}, err
+		return Findings{}, openError(err)
 	}
 	defer raw.Close()
 	return check(ctx, raw.Pebble(), o)
@@ -214,6 +215,7 @@ type walker struct {
 	countBad    [format.NumDBs]bool
 	incomplete  [format.NumDBs]bool // data of the physical db not fully read
 	unreadable  map[string]bool     // reported damaged files (or messages)
+	skipped     [][2][]byte         // unreadable key ranges [from, to) found by scans (to nil: open)
 	other       bool                // any data or index record seen
 
 	phase       string
@@ -386,7 +388,12 @@ func (w *walker) index(k, v []byte) {
 		w.add(Finding{Kind: KindStaleExpiry, DB: w.logical[phys], Key: bytes.Clone(key), RawKey: bytes.Clone(k),
 			Detail: "index entry for " + fmtMs(at) + ", but " + why, fix: fix{op: fixDelete, key: bytes.Clone(k)}})
 	}
-	dv, closer, err := w.r.Get(format.AppendDataKey(nil, phys, key))
+	dk := format.AppendDataKey(nil, phys, key)
+	if w.inSkipped(dk) {
+		w.f.Unverified = append(w.f.Unverified, fmt.Sprintf("the record of key %s in database %d (for its expiry-index entry)", QuoteKey(key), w.logical[phys]))
+		return
+	}
+	dv, closer, err := w.r.Get(dk)
 	switch {
 	case errors.Is(err, pebble.ErrNotFound):
 		stale("the key does not exist")
@@ -449,7 +456,8 @@ func (w *walker) finish() {
 		db := w.logical[phys]
 		found := w.f.found[phys]
 		if w.incomplete[phys] {
-			w.f.Unverified = append(w.f.Unverified, fmt.Sprintf("the key count of database %d", db))
+			w.f.Unverified = append(w.f.Unverified, fmt.Sprintf("the key count of database %d (recorded %d, %d records read: about %d are unreadable)",
+				db, w.recorded[phys], found, max(0, w.recorded[phys]-found)))
 			continue
 		}
 		fx := fix{op: fixSet, key: format.CountKey(uint8(phys)), value: format.EncodeCount(found)}
@@ -532,6 +540,7 @@ func (w *walker) scan(what string, lower, upper []byte, fn func(k, v []byte)) (c
 			start = from
 		}
 		next := w.resume(start, upper)
+		w.skipped = append(w.skipped, [2][]byte{bytes.Clone(start), next})
 		if next == nil {
 			w.f.Unverified = append(w.f.Unverified, fmt.Sprintf("%s after raw key %q (unreadable to the end)", what, start))
 			return false, nil
@@ -567,32 +576,51 @@ func (w *walker) scanFrom(from, upper []byte, fn func(k, v []byte)) (last []byte
 	return last, it.Error()
 }
 
-// resume finds the first position after start (and before upper) from
-// which Pebble reads again. Keys of every prefix carry a big-endian 64-bit
-// number in bytes 2..10 (a hash, or a deadline), so it probes start's
-// number plus 1, 2, 4, ... and then the next value of byte 1; it gives up
-// (nil) after maxProbes probes.
+// resume finds a position after start (and before upper) from which
+// Pebble reads again. Keys of every prefix carry a big-endian 64-bit number
+// in bytes 2..10 (a hash, or a deadline), so it probes start's number plus
+// growing powers of two (starting at about a millionth of the number, as
+// every failed probe costs Pebble a bit-flip search of the damaged block),
+// refines the first readable probe by bisection, and, when the numbers run
+// out, tries the next value of byte 1. It gives up (nil) after maxProbes.
 func (w *walker) resume(start, upper []byte) []byte {
-	const maxProbes = 256
-	cur := start
+	const maxProbes = 64
 	probes := 0
+	try := func(k []byte) bool {
+		probes++
+		return w.readable(k, upper)
+	}
+	cur := start
 	for probes < maxProbes {
 		var pad [10]byte
 		copy(pad[:], cur)
+		key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(append([]byte(nil), pad[:2]...), n) }
 		n := binary.BigEndian.Uint64(pad[2:10])
-		for a := 0; a < 64 && probes < maxProbes; a++ {
-			step := uint64(1) << a
-			if n+step < n {
+		lo, hi, found := n, uint64(0), false
+		for a := max(0, bits.Len64(n)-20); a < 64 && probes < maxProbes; a++ {
+			c := n + uint64(1)<<a
+			if c < n {
 				break
 			}
-			cand := binary.BigEndian.AppendUint64(append([]byte(nil), pad[:2]...), n+step)
-			if upper != nil && bytes.Compare(cand, upper) >= 0 {
+			if upper != nil && bytes.Compare(key(c), upper) >= 0 {
 				return nil
 			}
-			probes++
-			if w.readable(cand, upper) {
-				return cand
+			if try(key(c)) {
+				hi, found = c, true
+				break
 			}
+			lo = c
+		}
+		if found {
+			for i := 0; i < 8 && hi-lo > 1 && probes < maxProbes; i++ {
+				mid := lo + (hi-lo)/2
+				if try(key(mid)) {
+					hi = mid
+				} else {
+					lo = mid
+				}
+			}
+			return key(hi)
 		}
 		if pad[1] == 0xff {
 			return nil
@@ -601,12 +629,21 @@ func (w *walker) resume(start, upper []byte) []byte {
 		if upper != nil && bytes.Compare(cur, upper) >= 0 {
 			return nil
 		}
-		probes++
-		if w.readable(cur, upper) {
+		if try(cur) {
 			return cur
 		}
 	}
 	return nil
+}
+
+// inSkipped reports whether k lies in a range a scan found unreadable.
+func (w *walker) inSkipped(k []byte) bool {
+	for _, r := range w.skipped {
+		if bytes.Compare(k, r[0]) > 0 && (r[1] == nil || bytes.Compare(k, r[1]) < 0) {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *walker) readable(from, upper []byte) bool {

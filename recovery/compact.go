@@ -32,7 +32,7 @@ func Compact(ctx context.Context, dir string, o *Options) (CompactStats, error) 
 	}
 	raw, err := kv.OpenRaw(dir, &kv.RawOptions{Logger: o.Logger})
 	if err != nil {
-		return st, err
+		return st, openError(err)
 	}
 	defer raw.Close()
 	u, err := diskUsage(dir)

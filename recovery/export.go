@@ -74,7 +74,7 @@ func Export(ctx context.Context, dir string, w io.Writer, o *ExportOptions) (Exp
 	}
 	s, err := kv.Open(dir, &kv.Options{ReadOnly: true, Logger: opts.Logger, Now: opts.Now})
 	if err != nil {
-		return st, err
+		return st, openError(err)
 	}
 	defer s.Close()
 	now := opts.Now().UnixMilli()

@@ -111,7 +111,7 @@ func Import(ctx context.Context, dir string, r io.Reader, o *ImportOptions) (Imp
 	}
 	s, err := kv.Open(dir, &kv.Options{Logger: opts.Logger, Now: opts.Now})
 	if err != nil {
-		return st, err
+		return st, openError(err)
 	}
 	im := &importer{ctx: ctx, s: s, o: opts, batch: iopts.Batch, st: &st}
 	if st.Format == FormatJSONL {
@@ -261,6 +261,9 @@ func (im *importer) jsonl(br *bufio.Reader) error {
 		}
 		im.o.Progress("import", im.st.Commands, 0)
 		if readErr != nil {
+			if err := canceled(im.ctx); err != nil {
+				return im.interrupted(err)
+			}
 			return fmt.Errorf("recovery: read the input after line %d: %w", im.n, readErr)
 		}
 	}
@@ -285,7 +288,8 @@ func (im *importer) resp(br *bufio.Reader) error {
 		err := im.s.Update(func(tx *kv.Tx) error {
 			keys, cmds = 0, 0
 			if pendingMulti {
-				inMulti, pendingMulti = true, false
+				// The MULTI read at the end of the previous batch.
+				inMulti, pendingMulti, cmds = true, false, 1
 			}
 			for n := int64(0); inMulti || n < int64(im.batch); {
 				args, err := rd.ReadCommand()
@@ -307,7 +311,6 @@ func (im *importer) resp(br *bufio.Reader) error {
 					if cmds > 0 {
 						// A transaction starts its own batch.
 						pendingMulti = true
-						cmds++
 						return nil
 					}
 					inMulti = true
@@ -364,6 +367,9 @@ func (im *importer) resp(br *bufio.Reader) error {
 		}
 		im.o.Progress("import", im.st.Commands, 0)
 		if readErr != nil {
+			if err := canceled(im.ctx); err != nil {
+				return im.interrupted(err)
+			}
 			return fmt.Errorf("recovery: the input is not a valid RESP stream after command %d: %w", im.n, readErr)
 		}
 	}

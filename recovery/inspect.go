@@ -85,7 +85,7 @@ func Inspect(ctx context.Context, dir string, o *Options) (Inventory, error) {
 	inv := Inventory{Dir: dir, Now: o.Now(), Total: DBStats{DB: -1, ByType: map[string]int64{}}}
 	s, err := kv.Open(dir, &kv.Options{ReadOnly: true, Logger: o.Logger, Now: o.Now})
 	if err != nil {
-		return inv, err
+		return inv, openError(err)
 	}
 	defer s.Close()
 	inv.FormatVersion = readVersion(s.Pebble())

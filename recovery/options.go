@@ -2,8 +2,12 @@ package recovery
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/rustypotato/rustypotato/kv"
 )
 
 // Progress receives the progress of a long operation: phase names the
@@ -56,4 +60,19 @@ func canceled(ctx context.Context) error {
 	default:
 		return nil
 	}
+}
+
+// ErrCannotOpen wraps the errors of opening a data directory other than
+// kv.ErrLocked, kv.ErrNotExist and kv.ErrFormatVersion: Pebble cannot open
+// it (a damaged MANIFEST or write-ahead log, an unreadable file), or the
+// store's metadata does not decode (that error wraps format.ErrCorrupt).
+var ErrCannotOpen = errors.New("recovery: cannot open the data directory")
+
+// openError wraps err with ErrCannotOpen when it is not one of the
+// documented open errors.
+func openError(err error) error {
+	if errors.Is(err, kv.ErrLocked) || errors.Is(err, kv.ErrNotExist) || errors.Is(err, kv.ErrFormatVersion) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrCannotOpen, err)
 }

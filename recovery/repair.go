@@ -79,7 +79,7 @@ func RepairContext(ctx context.Context, dir string, apply bool, o *Options) (Pla
 	o = o.withDefaults()
 	raw, err := kv.OpenRaw(dir, &kv.RawOptions{ReadOnly: !apply, Logger: o.Logger})
 	if err != nil {
-		return Plan{}, err
+		return Plan{}, openError(err)
 	}
 	defer raw.Close()
 	f, err := check(ctx, raw.Pebble(), o)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -85,7 +86,7 @@ func (r Report) LogValue() slog.Value {
 		slog.Int64("warm_bytes", r.Warm.Bytes),
 	}
 	for _, s := range r.Steps {
-		attrs = append(attrs, slog.Duration("step_"+s.Name, s.Duration))
+		attrs = append(attrs, slog.Duration("step_"+strings.ReplaceAll(s.Name, " ", "_"), s.Duration))
 	}
 	return slog.GroupValue(attrs...)
 }
@@ -259,10 +260,20 @@ func readVersion(db *pebble.DB) int {
 
 // sampleIndex verifies the first IndexSample expiry-index entries of each
 // database against their records.
-func sampleIndex(db *pebble.DB) (int, []Finding) {
+func sampleIndex(db *pebble.DB) (n int, problems []Finding) {
+	w := &walker{ctx: context.Background(), o: (&Options{}).withDefaults(), unreadable: map[string]bool{}}
+	var fatal error
+	defer func() {
+		problems = w.f.Problems
+		if fatal != nil {
+			// The store's Pebble logger treats a corrupt block as fatal.
+			problems = append(problems, Finding{Kind: KindUnreadable, DB: -1, Detail: fatal.Error()})
+		}
+	}()
+	defer kv.CatchFatal(&fatal)
 	snap := db.NewSnapshot()
 	defer snap.Close()
-	w := &walker{ctx: context.Background(), r: snap, o: (&Options{}).withDefaults(), unreadable: map[string]bool{}}
+	w.r = snap
 	for i := range w.logical {
 		w.logical[i] = i
 	}
@@ -274,7 +285,6 @@ func sampleIndex(db *pebble.DB) (int, []Finding) {
 		}
 		closer.Close()
 	}
-	n := 0
 	for phys := uint8(0); phys < format.NumDBs; phys++ {
 		it, err := snap.NewIter(&pebble.IterOptions{LowerBound: format.ExpirePrefix(phys), UpperBound: format.ExpireEnd(phys)})
 		if err != nil {
@@ -292,7 +302,7 @@ func sampleIndex(db *pebble.DB) (int, []Finding) {
 		_ = it.Close()
 		n += k
 	}
-	return n, w.f.Problems
+	return n, nil
 }
 
 // markDirty creates the dirty marker and makes it durable.

@@ -74,21 +74,25 @@ func (e expireArg) deadline(now int64) (int64, error) {
 // ok=false if args[i] is none of them.
 func parseExpireOpt(args [][]byte, i int, e *expireArg) (ok bool, next int, err error) {
 	a := args[i]
+	var seconds, absolute bool
 	switch {
 	case eq(a, "ex"):
-		e.seconds, e.absolute = true, false
+		seconds, absolute = true, false
 	case eq(a, "px"):
-		e.seconds, e.absolute = false, false
+		seconds, absolute = false, false
 	case eq(a, "exat"):
-		e.seconds, e.absolute = true, true
+		seconds, absolute = true, true
 	case eq(a, "pxat"):
-		e.seconds, e.absolute = false, true
+		seconds, absolute = false, true
 	default:
 		return false, i, nil
 	}
-	if e.set || i+1 >= len(args) {
+	// Redis accepts the same option again (the last amount wins), but not
+	// two different ones.
+	if (e.set && (e.seconds != seconds || e.absolute != absolute)) || i+1 >= len(args) {
 		return true, i, errSyntax
 	}
+	e.seconds, e.absolute = seconds, absolute
 	e.set = true
 	e.raw = args[i+1]
 	return true, i + 2, nil

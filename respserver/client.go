@@ -1,10 +1,12 @@
 package respserver
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,7 +33,7 @@ type client struct {
 	libVer  string
 	created time.Time
 	lastCmd atomic.Pointer[command] // the last command run, for CLIENT LIST
-	lastAt  atomic.Int64 // Unix ms of the last command
+	lastAt  atomic.Int64            // Unix ms of the last command
 	addr    string
 	laddr   string
 
@@ -193,7 +195,9 @@ func (c *client) runBatch() {
 		j, write := i, false
 		for j < n {
 			cm := lookup(c.batchArgs(j)[0])
-			if cm != nil && cm.flags&fNoTx != 0 {
+			// An fNoTx command reaches here first only inside MULTI,
+			// where call queues (rejects) it: it joins the run.
+			if cm != nil && cm.flags&fNoTx != 0 && j > i {
 				break
 			}
 			if cm != nil && cm.flags&fWrite != 0 {
@@ -217,7 +221,9 @@ func (c *client) runBatch() {
 func (c *client) runTx(i, j int, write bool) {
 	mark := c.w.Buffered()
 	body := func(tx *kv.Tx) error {
-		for k := i; k < j; k++ {
+		// Nothing runs after QUIT (Redis stops reading the client's
+		// input once it is flagged close-after-reply).
+		for k := i; k < j && !c.closeAfter; k++ {
 			c.call(tx, c.batchArgs(k))
 		}
 		return nil
@@ -261,20 +267,13 @@ func (c *client) call(tx *kv.Tx, args [][]byte) {
 		c.w.Error(unknownCommand(args))
 		return
 	}
-	if !c.authed && cmd.flags&fNoAuth == 0 {
-		cmd.rejected.Add(1)
-		if c.multi {
-			c.multiErr = true
-		}
-		c.w.Error(errNoAuth.Error())
+	// Redis checks the arity before authentication (processCommand).
+	if !cmd.info.ArityOK(len(args)) {
+		c.reject(cmd, cmd.info.ArityError())
 		return
 	}
-	if !cmd.info.ArityOK(len(args)) {
-		cmd.rejected.Add(1)
-		if c.multi {
-			c.multiErr = true
-		}
-		c.w.Error(cmd.info.ArityError())
+	if !c.authed && cmd.flags&fNoAuth == 0 {
+		c.reject(cmd, errNoAuth.Error())
 		return
 	}
 	if c.multi && cmd.flags&fNoMulti == 0 {
@@ -288,7 +287,9 @@ func (c *client) call(tx *kv.Tx, args [][]byte) {
 			return
 		}
 	}
-	if c.srv.nmonitors.Load() > 0 {
+	// Like Redis, administrative commands (CONFIG SET requirepass, ...)
+	// are not shown to monitors.
+	if c.srv.nmonitors.Load() > 0 && !cmd.info.HasFlag("admin") {
 		c.srv.feedMonitors(c, args)
 	}
 	start := time.Now()
@@ -313,6 +314,22 @@ func (c *client) call(tx *kv.Tx, args [][]byte) {
 	c.lastAt.Store(time.Now().UnixMilli())
 }
 
+// reject replies to a command refused before it runs, as Redis's
+// rejectCommand does: an open transaction is flagged, and a refused EXEC
+// discards the transaction and replies EXECABORT with the reason.
+func (c *client) reject(cmd *command, msg string) {
+	cmd.rejected.Add(1)
+	if cmd.name == "exec" {
+		c.endMulti()
+		c.w.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		return
+	}
+	if c.multi {
+		c.multiErr = true
+	}
+	c.w.Error(msg)
+}
+
 // unknownCommand formats Redis's unknown-command error (processCommand in
 // server.c): the name truncated to 128 bytes, then arguments while the
 // argument text is shorter than 128 bytes, each cut to what is left.
@@ -322,6 +339,7 @@ func unknownCommand(args [][]byte) string {
 		if len(list) >= 128 {
 			break
 		}
+		a = cutNUL(a) // Redis formats with %.*s, which stops at a NUL
 		room := 128 - len(list)
 		if len(a) > room {
 			a = a[:room]
@@ -330,11 +348,19 @@ func unknownCommand(args [][]byte) string {
 		list = append(list, a...)
 		list = append(list, '\'', ' ')
 	}
-	name := args[0]
+	name := cutNUL(args[0])
 	if len(name) > 128 {
 		name = name[:128]
 	}
 	return sanitize("ERR unknown command '" + string(name) + "', with args beginning with: " + string(list))
+}
+
+// cutNUL returns b up to its first NUL byte.
+func cutNUL(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
 }
 
 // sanitize replaces newlines in an error message with spaces, as Redis's

@@ -433,7 +433,8 @@ func (k clientKillCmd) run(c *client, _ *kv.Tx) error {
 	if !k.noType {
 		for _, cl := range c.srv.clientsByID() {
 			switch {
-			case k.hasAddr && cl.addr != k.addr,
+			case cl.killed.Load(), // already going away
+				k.hasAddr && cl.addr != k.addr,
 				k.hasLaddr && cl.laddr != k.laddr,
 				k.id != 0 && cl.id != k.id,
 				cl == c && k.skipMe:

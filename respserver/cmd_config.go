@@ -68,6 +68,8 @@ type configParam struct {
 	// writes.
 	dflt    string
 	rewrite bool
+	// sensitive values are redacted from the SLOWLOG, as in Redis.
+	sensitive bool
 }
 
 // Errors of CONFIG SET value checks, as Redis words them.
@@ -216,7 +218,7 @@ var configParams = []*configParam{
 		get: func(s *Server) string { return strconv.Itoa(s.port()) }},
 	{name: "proto-max-bulk-len",
 		get: func(s *Server) string { return strconv.FormatInt(orDefault(s.cfg.Limits.MaxBulkLen, 512<<20), 10) }},
-	{name: "requirepass", rewrite: true, dflt: "",
+	{name: "requirepass", rewrite: true, dflt: "", sensitive: true,
 		get: func(s *Server) string { return s.settings.requirePass() },
 		set: func(s *Server, v string) (func(), error) {
 			return func() { s.settings.setRequirePass(v) }, nil
@@ -323,6 +325,15 @@ func parseConfigSet(c *client, args [][]byte) (configSetCmd, error) {
 	if len(args)%2 != 0 {
 		return configSetCmd{}, errSyntax
 	}
+	// Like Redis, redact sensitive values (call logs these arguments in
+	// the SLOWLOG) whatever the outcome; values are read before.
+	values := make([]string, 0, (len(args)-2)/2)
+	for i := 2; i+1 < len(args); i += 2 {
+		values = append(values, string(args[i+1]))
+		if p := lookupConfig(string(args[i])); p != nil && p.sensitive {
+			args[i+1] = []byte("(redacted)")
+		}
+	}
 	failed := func(name []byte, err error) error {
 		return errors.New("ERR CONFIG SET failed (possibly related to argument '" + string(name) + "') - " + err.Error())
 	}
@@ -344,7 +355,7 @@ func parseConfigSet(c *client, args [][]byte) (configSetCmd, error) {
 	}
 	var cs configSetCmd
 	for i, p := range params {
-		apply, err := p.set(c.srv, string(args[3+2*i]))
+		apply, err := p.set(c.srv, values[i])
 		if err != nil {
 			return configSetCmd{}, failed(args[2+2*i], err)
 		}

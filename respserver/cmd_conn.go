@@ -17,7 +17,7 @@ func init() {
 		return func(c *client, _ *kv.Tx) error { c.w.Bulk(msg); return nil }, nil
 	})
 	register("select", 0, parseSelect)
-	register("quit", fNoAuth, func(c *client, args [][]byte) (fn, error) {
+	register("quit", fNoAuth|fNoMulti, func(c *client, args [][]byte) (fn, error) {
 		return func(c *client, _ *kv.Tx) error {
 			c.w.SimpleString("OK")
 			c.closeAfter = true
@@ -186,7 +186,7 @@ func (h helloCmd) run(c *client, _ *kv.Tx) error {
 		c.setAuthed(true)
 	}
 	if !c.authed {
-		return errors.New("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return errors.New("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 	}
 	if h.setName {
 		if err := validClientName(h.name); err != nil {

@@ -223,14 +223,10 @@ func (s *Server) infoClients(b *infoBuilder, _ *kv.Tx) {
 	b.int("clients_in_timeout_table", 0)
 }
 
-// hotTierUsage reports the hot tier's bytes and keys if the store exposes
-// them (kv.Store.HotTierUsage), else zeros.
+// hotTierUsage reports the hot tier's bytes and keys.
 func (s *Server) hotTierUsage() (int64, int64) {
-	if h, ok := any(s.store).(interface{ HotTierUsage() (int64, int) }); ok {
-		bytes, keys := h.HotTierUsage()
-		return bytes, int64(keys)
-	}
-	return 0, 0
+	bytes, keys, _ := s.store.HotTierUsage()
+	return bytes, int64(keys)
 }
 
 func (s *Server) infoMemory(b *infoBuilder, _ *kv.Tx) {

@@ -193,7 +193,9 @@ func (t ttlCmd) run(c *client, tx *kv.Tx) error {
 	default:
 		n, err = tx.ExpireTime(c.db, t.key)
 		if err == nil && n >= 0 && t.kind == expireTimeSeconds {
-			n = (n + 500) / 1000
+			// Unsigned, as Redis's compiled (ttl+500)/1000 behaves for
+			// deadlines within 500 ms of the largest one.
+			n = int64((uint64(n) + 500) / 1000)
 		}
 	}
 	if err != nil {

@@ -167,7 +167,9 @@ func (s setExCmd) run(c *client, tx *kv.Tx) error {
 // GETSET key value
 type getSetCmd struct{ key, val []byte }
 
-func parseGetSet(c *client, args [][]byte) (getSetCmd, error) { return getSetCmd{args[1], args[2]}, nil }
+func parseGetSet(c *client, args [][]byte) (getSetCmd, error) {
+	return getSetCmd{args[1], args[2]}, nil
+}
 
 func (g getSetCmd) run(c *client, tx *kv.Tx) error {
 	old, ok, err := tx.GetSet(c.db, g.key, g.val)
@@ -203,7 +205,7 @@ type getExCmd struct {
 func parseGetEx(c *client, args [][]byte) (getExCmd, error) {
 	g := getExCmd{key: args[1]}
 	for i := 2; i < len(args); {
-		if eq(args[i], "persist") && !g.exp.set && !g.persist {
+		if eq(args[i], "persist") && !g.exp.set {
 			g.persist = true
 			i++
 			continue
@@ -214,10 +216,23 @@ func parseGetEx(c *client, args [][]byte) (getExCmd, error) {
 		}
 		i = next
 	}
-	return g, g.exp.parseAmount()
+	return g, nil
 }
 
 func (g getExCmd) run(c *client, tx *kv.Tx) error {
+	// Redis looks the key up (and checks its type) before it validates
+	// the expire time: GETEX missing EX 0 replies nil.
+	if _, ok, err := tx.Get(c.db, g.key); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		c.hit(false)
+		c.w.Null()
+		return nil
+	}
+	if err := g.exp.parseAmount(); err != nil {
+		return err
+	}
 	at, err := g.exp.deadline(tx.Now())
 	if err != nil {
 		return err
@@ -291,7 +306,9 @@ func (m msetCmd) run(c *client, tx *kv.Tx) error {
 // APPEND key value
 type appendCmd struct{ key, val []byte }
 
-func parseAppend(c *client, args [][]byte) (appendCmd, error) { return appendCmd{args[1], args[2]}, nil }
+func parseAppend(c *client, args [][]byte) (appendCmd, error) {
+	return appendCmd{args[1], args[2]}, nil
+}
 
 func (a appendCmd) run(c *client, tx *kv.Tx) error {
 	n, err := tx.Append(c.db, a.key, a.val)

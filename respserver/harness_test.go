@@ -35,14 +35,26 @@ type testServer struct {
 	Dir   string
 }
 
-// serverOpt adjusts the Config of a test server.
-type serverOpt func(*respserver.Config)
+// serverSetup is what serverOpts adjust: the server's Config, and an
+// optional wrapper of its listener.
+type serverSetup struct {
+	cfg    respserver.Config
+	wrapLn func(net.Listener) net.Listener
+}
 
-func withPass(p string) serverOpt { return func(c *respserver.Config) { c.RequirePass = p } }
+// serverOpt adjusts a test server.
+type serverOpt func(*serverSetup)
 
-func withTimeout(d time.Duration) serverOpt { return func(c *respserver.Config) { c.Timeout = d } }
+func withPass(p string) serverOpt { return func(s *serverSetup) { s.cfg.RequirePass = p } }
 
-func withMaxClients(n int) serverOpt { return func(c *respserver.Config) { c.MaxClients = n } }
+func withTimeout(d time.Duration) serverOpt { return func(s *serverSetup) { s.cfg.Timeout = d } }
+
+func withMaxClients(n int) serverOpt { return func(s *serverSetup) { s.cfg.MaxClients = n } }
+
+// withListener wraps the server's listener (to observe its connections).
+func withListener(wrap func(net.Listener) net.Listener) serverOpt {
+	return func(s *serverSetup) { s.wrapLn = wrap }
+}
 
 // quietLogger discards the server's and the store's logs.
 func quietLogger() *slog.Logger {
@@ -58,11 +70,11 @@ func newTestServer(t testing.TB, opts ...serverOpt) *testServer {
 	if err != nil {
 		t.Fatalf("kv.Open: %v", err)
 	}
-	cfg := respserver.Config{Addr: "127.0.0.1:0", Store: store, Logger: quietLogger()}
+	setup := serverSetup{cfg: respserver.Config{Addr: "127.0.0.1:0", Store: store, Logger: quietLogger()}}
 	for _, o := range opts {
-		o(&cfg)
+		o(&setup)
 	}
-	srv, err := respserver.New(cfg)
+	srv, err := respserver.New(setup.cfg)
 	if err != nil {
 		store.Close()
 		t.Fatalf("respserver.New: %v", err)
@@ -71,6 +83,10 @@ func newTestServer(t testing.TB, opts ...serverOpt) *testServer {
 	if err != nil {
 		store.Close()
 		t.Fatalf("Listen: %v", err)
+	}
+	addr := ln.Addr().String()
+	if setup.wrapLn != nil {
+		ln = setup.wrapLn(ln)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -87,7 +103,7 @@ func newTestServer(t testing.TB, opts ...serverOpt) *testServer {
 			t.Errorf("store.Close: %v", err)
 		}
 	})
-	return &testServer{Srv: srv, Store: store, Addr: ln.Addr().String(), Dir: dir}
+	return &testServer{Srv: srv, Store: store, Addr: addr, Dir: dir}
 }
 
 // Port returns the server's port.
@@ -480,4 +496,14 @@ func expectClosed(t testing.TB, c *rawConn, d time.Duration) {
 
 func isConnReset(err error) bool {
 	return err != nil && (strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "broken pipe"))
+}
+
+func newBufReader(c net.Conn) *bufio.Reader { return bufio.NewReaderSize(c, 64<<10) }
+
+// shutdownNow runs the server's Shutdown with a 10 s limit (the cleanup's
+// Shutdown then finds nothing left to do).
+func shutdownNow(ts *testServer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return ts.Srv.Shutdown(ctx)
 }

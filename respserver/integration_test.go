@@ -911,7 +911,7 @@ func TestAuth(t *testing.T) {
 				{"PING", rerr("NOAUTH Authentication required.")},
 				{"GET k", rerr("NOAUTH Authentication required.")},
 				{"NOSUCH x", rerr("ERR unknown command 'NOSUCH', with args beginning with: 'x' ")},
-				{"HELLO 3", rerr("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")},
+				{"HELLO 3", rerr("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")},
 				{"AUTH wrong", rerr("WRONGPASS invalid username-password pair or user is disabled.")},
 				{"AUTH default wrong", rerr("WRONGPASS invalid username-password pair or user is disabled.")},
 				{"AUTH other " + pass, rerr("WRONGPASS invalid username-password pair or user is disabled.")},

@@ -69,7 +69,7 @@ func (c *client) queue(args [][]byte) {
 	}
 	cp := make([][]byte, len(args))
 	for i, a := range args {
-		cp[i] = append([]byte(nil), a...)
+		cp[i] = append(make([]byte, 0, len(a)), a...) // non-nil even when empty
 	}
 	c.queued = append(c.queued, cp)
 	c.w.SimpleString("QUEUED")

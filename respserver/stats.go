@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rustypotato/rustypotato/internal/metrics"
 )
 
 // serverStats are the server-wide counters INFO reports.
@@ -118,56 +120,21 @@ func (r *rateSampler) rates() (out [3]float64) {
 	return out
 }
 
-// latencyHist is a histogram of command latencies with power-of-two
-// microsecond buckets (bucket i holds latencies in [2^(i-1), 2^i) µs), the
-// layout of Redis's LATENCY HISTOGRAM.
+// latencyHist is a histogram of command latencies: a metrics.Histogram,
+// whose power-of-two microsecond buckets (bucket i holds latencies in
+// [2^(i-1), 2^i) µs) are the layout of Redis's LATENCY HISTOGRAM.
+// Recording is one atomic add, without locks or allocations.
 type latencyHist struct {
-	b [40]atomic.Int64
+	h metrics.Histogram
 }
 
-func (h *latencyHist) record(d time.Duration) {
-	us := uint64(d.Microseconds())
-	i := bits.Len64(us)
-	if i >= len(h.b) {
-		i = len(h.b) - 1
-	}
-	h.b[i].Add(1)
-}
+func (h *latencyHist) record(d time.Duration) { h.h.Record(d) }
 
 // snapshot returns the bucket counts.
-func (h *latencyHist) snapshot() (out [40]int64) {
-	for i := range h.b {
-		out[i] = h.b[i].Load()
-	}
-	return out
-}
+func (h *latencyHist) snapshot() [metrics.NumBuckets]int64 { return h.h.Snapshot().Buckets }
 
 // percentile returns an upper bound in µs of the p-th percentile (0..100).
-func (h *latencyHist) percentile(p float64) float64 {
-	s := h.snapshot()
-	var total int64
-	for _, n := range s {
-		total += n
-	}
-	if total == 0 {
-		return 0
-	}
-	want := int64(float64(total)*p/100 + 0.5)
-	if want < 1 {
-		want = 1
-	}
-	var seen int64
-	for i, n := range s {
-		seen += n
-		if seen >= want {
-			if i == 0 {
-				return 1
-			}
-			return float64(uint64(1) << i)
-		}
-	}
-	return float64(uint64(1) << (len(s) - 1))
-}
+func (h *latencyHist) percentile(p float64) float64 { return h.h.Percentile(p) }
 
 // histogramBucketUsec is the label LATENCY HISTOGRAM gives bucket i: Redis
 // iterates its hdr histogram (nanoseconds, 2 significant digits) in
@@ -198,11 +165,7 @@ func (h *latencyHist) cumulative() (labels, counts []int64) {
 	return labels, counts
 }
 
-func (h *latencyHist) reset() {
-	for i := range h.b {
-		h.b[i].Store(0)
-	}
-}
+func (h *latencyHist) reset() { h.h.Reset() }
 
 // slowlog keeps the slowest recent commands (SLOWLOG).
 type slowlog struct {

@@ -48,5 +48,15 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		serveCommand(),
 		versionCommand(),
+		inspectCommand(),
+		getCommand(),
+		scanCommand(),
+		checkCommand(),
+		repairCommand(),
+		backupCommand(),
+		exportCommand(),
+		importCommand(),
+		compactCommand(),
+		benchCommand(),
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/rustypotato/rustypotato/internal/conf"
 	"github.com/rustypotato/rustypotato/kv"
+	"github.com/rustypotato/rustypotato/recovery"
 	"github.com/rustypotato/rustypotato/respserver"
 )
 
@@ -37,6 +40,7 @@ func serveCommand() *cli.Command {
 			&cli.IntFlag{Name: "maxclients", Value: 10000, Usage: "maximum concurrent clients", EnvVars: []string{"RUSTYPOTATO_MAXCLIENTS"}},
 			&cli.IntFlag{Name: "timeout", Value: 0, Usage: "close connections idle for this many seconds (0: never)", EnvVars: []string{"RUSTYPOTATO_TIMEOUT"}},
 			&cli.StringFlag{Name: "loglevel", Value: "notice", Usage: "debug, verbose, notice or warning", EnvVars: []string{"RUSTYPOTATO_LOGLEVEL"}},
+			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of the whole run to this file (for benchmarks)", EnvVars: []string{"RUSTYPOTATO_CPUPROFILE"}},
 			&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics on this address (off by default)", EnvVars: []string{"RUSTYPOTATO_METRICS_ADDR"}},
 		},
 		Action: runServe,
@@ -141,6 +145,9 @@ func checkProtected(bind, pass string) error {
 		"or bind to 127.0.0.1", bind)
 }
 
+// warmBytes bounds how much of the hot tier serve loads at startup.
+const warmBytes = 64 << 20
+
 func runServe(c *cli.Context) error {
 	st, err := resolveSettings(c)
 	if err != nil {
@@ -148,20 +155,29 @@ func runServe(c *cli.Context) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: st.level}))
 	slog.SetDefault(logger)
+	if path := c.String("cpuprofile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return cli.Exit(fmt.Sprintf("cpuprofile: %v", err), exitUsage)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return cli.Exit(fmt.Sprintf("cpuprofile: %v", err), exitUsage)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 
-	start := time.Now()
-	store, err := kv.Open(st.dir, &kv.Options{
+	store, report, err := recovery.Startup(st.dir, &kv.Options{
 		Durability:   st.durability,
 		HotTierBytes: st.hotTier,
 		Logger:       logger,
-	})
+	}, min(st.hotTier, warmBytes))
 	if err != nil {
 		if errors.Is(err, kv.ErrLocked) {
 			return cli.Exit(err.Error()+": stop the other server first, or use another --dir", exitFailure)
 		}
 		return cli.Exit(fmt.Sprintf("cannot open the data directory: %v", err), exitFailure)
 	}
-	recovery := time.Since(start)
+	logger.Info("startup report", "report", report)
 	addr := net.JoinHostPort(st.bind, strconv.Itoa(st.port))
 	srv, err := respserver.New(respserver.Config{
 		Addr:        addr,
@@ -190,9 +206,20 @@ func runServe(c *cli.Context) error {
 		store.Close()
 		return cli.Exit(fmt.Sprintf("cannot listen on %s: %v", addr, err), exitFailure)
 	}
+	var metricsSrv *http.Server
+	if st.metricsAddr != "" {
+		ms, maddr, err := srv.ListenMetrics(st.metricsAddr)
+		if err != nil {
+			ln.Close()
+			store.Close()
+			return cli.Exit(fmt.Sprintf("cannot listen on --metrics-addr %s: %v", st.metricsAddr, err), exitFailure)
+		}
+		metricsSrv = ms
+		logger.Info("serving Prometheus metrics", "url", "http://"+maddr.String()+"/metrics")
+	}
 	logger.Info("rustypotato ready to accept connections",
 		"version", version, "addr", ln.Addr().String(), "dir", st.dir,
-		"appendfsync", st.durability.String(), "recovery", recovery.Round(time.Microsecond).String(),
+		"appendfsync", st.durability.String(), "recovery", report.Total.Round(time.Microsecond).String(),
 		"pid", os.Getpid())
 
 	sigs := make(chan os.Signal, 1)
@@ -211,11 +238,17 @@ func runServe(c *cli.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(ctx) // before the store closes: no scrape reads a closed store
+	}
 	if err := srv.Shutdown(ctx); err != nil {
 		logger.Warn("connections did not finish in time", "err", err)
 	}
 	if err := store.Close(); err != nil {
 		return cli.Exit(fmt.Sprintf("closing the store: %v", err), exitFailure)
+	}
+	if err := recovery.MarkClean(st.dir); err != nil {
+		logger.Warn("cannot record the clean shutdown; the next start will reconcile", "err", err)
 	}
 	logger.Info("RustyPotato is now ready to exit, bye bye...")
 	return nil

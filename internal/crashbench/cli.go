@@ -20,9 +20,9 @@ const (
 // the running executable (for "rustypotato bench crash"); otherwise the
 // binary is built with go build unless --bin is given.
 func Command(selfBin bool) *cli.Command {
-	binUsage := "rustypotato binary to test (default: build it with go build)"
+	binDefault := "build it with go build"
 	if selfBin {
-		binUsage = "rustypotato binary to test (default: this executable)"
+		binDefault = "this executable"
 	}
 	return &cli.Command{
 		Name:  "crash",
@@ -34,19 +34,22 @@ func Command(selfBin bool) *cli.Command {
 			"the same appendfsync). Prints a markdown table; exits 1 if RustyPotato lost an\n" +
 			"acknowledged write under always or everysec.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "bin", Usage: binUsage},
+			&cli.StringFlag{Name: "bin", Usage: "rustypotato binary to test", DefaultText: binDefault},
 			&cli.IntFlag{Name: "cycles", Value: 50, Usage: "kill/restart cycles per key count"},
 			&cli.StringFlag{Name: "durability", Value: "everysec", Usage: "appendfsync policy: always, everysec or no"},
 			&cli.StringFlag{Name: "keys", Value: "100000", Usage: "comma-separated preloaded key counts, e.g. 100000,1000000"},
-			&cli.BoolFlag{Name: "redis", Value: RedisInstalled(), Usage: "also measure redis-server (default: true if installed)"},
-			&cli.IntFlag{Name: "redis-cycles", Usage: "cycles for Redis (default: min(cycles, 10))"},
+			&cli.BoolFlag{Name: "redis", Value: RedisInstalled(), Usage: "also measure redis-server", DefaultText: "true if redis-server is installed"},
+			&cli.IntFlag{Name: "redis-cycles", Usage: "cycles for Redis", DefaultText: "min(cycles, 10)"},
 			&cli.IntFlag{Name: "writers", Value: 8, Usage: "concurrent writer connections"},
 			&cli.IntFlag{Name: "pipeline", Value: 1, Usage: "writes in flight per connection"},
 			&cli.IntFlag{Name: "value-size", Value: 32, Usage: "bytes per preloaded value"},
-			&cli.Uint64Flag{Name: "seed", Usage: "random seed (default: from the clock)"},
+			&cli.Uint64Flag{Name: "seed", Usage: "random seed", DefaultText: "from the clock"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no per-cycle progress on stderr"},
 		},
 		Action: action(selfBin),
+		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
+			return cli.Exit(fmt.Sprintf("usage error: %v\nrun with --help for usage", err), ExitUsage)
+		},
 	}
 }
 
