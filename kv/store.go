@@ -65,6 +65,10 @@ type Store struct {
 	wg     sync.WaitGroup
 
 	stats Stats
+
+	// WALRepair is set when Open cut a torn write from the end of the
+	// write-ahead log (see repairWALTail); nil otherwise.
+	WALRepair *WALTailRepair
 }
 
 // Stats are counters the store keeps for INFO and metrics.
@@ -163,6 +167,19 @@ func Open(dir string, o *Options) (*Store, error) {
 	popts.EnsureDefaults()
 
 	db, err := openPebble(dir, popts)
+	if err != nil && !opts.ReadOnly && isTornWAL(err) {
+		// A power loss tore the end of the write-ahead log: cut it at the
+		// last intact record (never past an fsync) and open again.
+		rep, rerr := repairWALTail(opts.FS, dir)
+		if rerr != nil {
+			err = fmt.Errorf("%w (cutting the torn write-ahead log tail also failed: %v)", err, rerr)
+		} else if rep != nil {
+			s.log.Warn("cut a torn write at the end of the write-ahead log (a power loss interrupted an unsynced write)",
+				"wal", rep.WAL, "kept_bytes", rep.Offset, "dropped_bytes", rep.Dropped, "original", rep.Quarantine)
+			s.WALRepair = rep
+			db, err = openPebble(dir, popts)
+		}
+	}
 	if err != nil {
 		s.releaseLock()
 		if s.wfs != nil {

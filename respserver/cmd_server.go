@@ -117,16 +117,7 @@ func registerSub[T runner](parent *command, sub string, flags cmdFlags, parse fu
 		info = &cmdtable.Command{Name: parent.name + "|help", Arity: 2, Parent: parent.info,
 			Flags: []string{"loading", "stale"}, ACLCategories: []string{"@slow"}}
 	}
-	cmd := &command{name: info.Name, info: info, flags: flags}
-	cmd.exec = func(c *client, tx *kv.Tx, args [][]byte) error {
-		r, err := parse(c, args)
-		if err != nil {
-			cmd.rejected.Add(1)
-			return err
-		}
-		return r.run(c, tx)
-	}
-	parent.subs[sub] = cmd
+	parent.subs[sub] = newCommand(info.Name, info, flags, parse)
 }
 
 // sub returns the subcommand of cmd called name (case-insensitive), or nil.

@@ -41,7 +41,7 @@ type command struct {
 	calls    atomic.Int64
 	usec     atomic.Int64
 	failed   atomic.Int64 // errors while running
-	rejected atomic.Int64 // errors before running (arity, parse, auth)
+	rejected atomic.Int64 // errors before running (arity, auth, MISCONF)
 	hist     latencyHist
 
 	// subs are the subcommands of a container command (CLIENT, CONFIG,
@@ -59,16 +59,23 @@ func register[T runner](name string, flags cmdFlags, parse func(c *client, args 
 	if info == nil {
 		panic("respserver: command " + name + " is not in the command table")
 	}
+	registry[name] = newCommand(name, info, flags, parse)
+}
+
+// newCommand builds a registry entry whose exec runs parse, then the parsed
+// command. A parse error is a failed call, as Redis counts a syntax error
+// (rejected calls are the ones refused before the command runs: arity,
+// authentication, unknown command).
+func newCommand[T runner](name string, info *cmdtable.Command, flags cmdFlags, parse func(c *client, args [][]byte) (T, error)) *command {
 	cmd := &command{name: name, info: info, flags: flags}
 	cmd.exec = func(c *client, tx *kv.Tx, args [][]byte) error {
 		r, err := parse(c, args)
 		if err != nil {
-			cmd.rejected.Add(1)
 			return err
 		}
 		return r.run(c, tx)
 	}
-	registry[name] = cmd
+	return cmd
 }
 
 // lookup finds the command for a request name without allocating for

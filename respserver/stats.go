@@ -191,8 +191,13 @@ func (l *slowlog) add(c *client, args [][]byte, d time.Duration) {
 	if n > 32 {
 		n = 32
 	}
+	redact := redactedArgs(args)
 	for i := 0; i < n; i++ {
 		a := args[i]
+		if redact(i) {
+			e.args = append(e.args, "(redacted)")
+			continue
+		}
 		if i == 31 && len(args) > 32 {
 			e.args = append(e.args, "... ("+itoa(int64(len(args)-31))+" more arguments)")
 			break
@@ -254,4 +259,23 @@ func (l *slowlog) getMaxLen() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.maxLen
+}
+
+// redactedArgs tells which arguments of a command hold secrets that Redis
+// shows as "(redacted)" in SLOWLOG: AUTH's arguments, HELLO's AUTH
+// username and password, CONFIG SET requirepass's value.
+func redactedArgs(args [][]byte) func(i int) bool {
+	switch {
+	case eq(args[0], "auth"):
+		return func(i int) bool { return i > 0 }
+	case eq(args[0], "hello"):
+		for j := 2; j+2 < len(args); j++ {
+			if eq(args[j], "auth") {
+				return func(i int) bool { return i == j+1 || i == j+2 }
+			}
+		}
+	case eq(args[0], "config") && len(args) >= 4 && eq(args[1], "set"):
+		return func(i int) bool { return i >= 3 && i%2 == 1 && eq(args[i-1], "requirepass") }
+	}
+	return func(int) bool { return false }
 }
