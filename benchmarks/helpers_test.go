@@ -133,9 +133,10 @@ func preload(s *kv.Store, n int) error {
 // key count updated in each batch), but straight into Pebble with the
 // format package's encoding, skipping the store's per-key existence
 // check. The on-disk result (sstables and WAL) has the same shape as the
-// store's, at a fraction of the time: it builds the persistence
-// benchmarks' large stores. The store must be new and must not be written
-// through its API afterwards (its in-memory key count is stale); reopen it.
+// store's, at a fraction of the time: it builds the benchmarks' large
+// stores. The store must be new, and must not be used through its API
+// afterwards (its in-memory key counts and hot tier do not know about
+// these records): close and reopen it.
 func fillRaw(s *kv.Store, n int) error {
 	db := s.Pebble()
 	var kbuf []byte

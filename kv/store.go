@@ -157,6 +157,15 @@ func Open(dir string, o *Options) (*Store, error) {
 		Logger:                      pebbleLogger{log: opts.Logger, s: s},
 		ErrorIfNotExists:            opts.ReadOnly,
 	}
+	// Pebble's default reaction to a corrupt block is a fatal log line;
+	// the store instead fails the read that hit it with an error, keeps
+	// serving the rest, and logs the file to check and restore.
+	popts.EventListener = &pebble.EventListener{
+		DataCorruption: func(info pebble.DataCorruptionInfo) {
+			opts.Logger.Error("on-disk corruption: reads of the damaged block fail; run 'rustypotato check' and restore from a backup",
+				"component", "pebble", "file", info.Path, "err", firstLine(info.Details))
+		},
+	}
 	cacheSize := opts.BlockCacheBytes + int64(opts.MemTableStopWrites+1)*opts.MemTableBytes
 	cache := pebble.NewCache(cacheSize)
 	defer cache.Unref()
@@ -270,6 +279,9 @@ func (s *Store) loadMeta() error {
 	v, closer, err := s.db.Get(format.KeyVersion)
 	switch {
 	case errors.Is(err, pebble.ErrNotFound):
+		if s.hasUserData() {
+			return fmt.Errorf("%w: the data directory holds records but no format version record; run 'rustypotato check' and 'rustypotato repair'", ErrFormatVersion)
+		}
 		if s.opts.ReadOnly {
 			// An empty, never-initialised store: treat as version 1, empty.
 			s.dbmap = format.IdentityDBMap()
@@ -323,6 +335,16 @@ func (s *Store) loadMeta() error {
 		s.counts[i] = n
 	}
 	return nil
+}
+
+// hasUserData reports whether any data, expiry or sub-key record exists.
+func (s *Store) hasUserData() bool {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{format.PrefixData}, UpperBound: []byte{format.PrefixEnd}})
+	if err != nil {
+		return true // be conservative: do not initialise over unknown state
+	}
+	defer it.Close()
+	return it.First()
 }
 
 func (s *Store) fail(err error) {

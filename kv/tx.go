@@ -136,7 +136,7 @@ func (s *Store) Update(fn func(tx *Tx) error) (err error) {
 
 // View runs fn with a consistent read-only view; writes inside it fail
 // with ErrReadOnly. Views run concurrently with each other.
-func (s *Store) View(fn func(tx *Tx) error) error {
+func (s *Store) View(fn func(tx *Tx) error) (err error) {
 	if s.closed.Load() {
 		return ErrClosed
 	}
@@ -148,9 +148,23 @@ func (s *Store) View(fn func(tx *Tx) error) error {
 		return ErrClosed
 	}
 	tx.begin(s, false)
-	err := fn(tx)
+	locked := true
+	defer func() {
+		if r := recover(); r != nil {
+			if locked {
+				s.mu.RUnlock()
+			}
+			fe, ok := r.(fatalError)
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("%w: %s", ErrPebbleFatal, firstLine(fe.msg))
+		}
+	}()
+	err = fn(tx)
 	seen := s.commits
 	s.mu.RUnlock()
+	locked = false
 	tx.release()
 	// fn's results may reflect commits still waiting for their sync.
 	if werr := s.waitSynced(seen); werr != nil && err == nil {

@@ -117,21 +117,38 @@ func FuzzDispatch(f *testing.F) {
 		f.Add(encodeFuzz(s...))
 	}
 	ts := newTestServer(f)
+	var conn *rawConn
+	f.Cleanup(func() {
+		if conn != nil {
+			conn.Close()
+		}
+	})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// A hang anywhere leaves the stacks behind for diagnosis.
 		watchdog := time.AfterFunc(20*time.Second, func() { dumpStacks() })
 		defer watchdog.Stop()
 		cmds := decodeFuzz(data)
 		// Keys accumulate across inputs; start afresh now and then.
-		if fuzzRuns.Add(1)%256 == 0 {
+		runs := fuzzRuns.Add(1)
+		if runs%256 == 0 {
 			cmds = append([][][]byte{{[]byte("FLUSHALL")}}, cmds...)
 		}
-		c, err := net.DialTimeout("tcp", ts.Addr, 10*time.Second)
-		if err != nil {
-			t.Fatal(err)
+		// One connection serves every input of this process: the RESET
+		// at the end of each input returns it to its initial state.
+		if conn == nil {
+			c, err := net.DialTimeout("tcp", ts.Addr, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn = &rawConn{Conn: c, br: newBufReader(c)}
 		}
-		defer c.Close()
-		rc := &rawConn{Conn: c, br: newBufReader(c)}
+		rc, c := conn, conn.Conn
+		defer func() {
+			if t.Failed() {
+				conn.Close()
+				conn = nil
+			}
+		}()
 		var sent [][][]byte
 		for _, args := range cmds {
 			if fuzzUnsafe(args) {
@@ -167,15 +184,17 @@ func FuzzDispatch(f *testing.F) {
 				t.Fatalf("after %q: got %v, %v; want %q%s", sent, r, err, want, dumpStacks())
 			}
 		}
-		// A new connection is served too.
-		c2, err := net.DialTimeout("tcp", ts.Addr, 10*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c2.Close()
-		rc2 := &rawConn{Conn: c2, br: newBufReader(c2)}
-		if got := rc2.Do(t, "PING"); got != "+PONG\r\n" {
-			t.Fatalf("new connection: PING = %q", got)
+		// Now and then, a new connection is served too.
+		if runs%64 == 0 {
+			c2, err := net.DialTimeout("tcp", ts.Addr, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c2.Close()
+			rc2 := &rawConn{Conn: c2, br: newBufReader(c2)}
+			if got := rc2.Do(t, "PING"); got != "+PONG\r\n" {
+				t.Fatalf("new connection: PING = %q", got)
+			}
 		}
 	})
 }

@@ -170,7 +170,7 @@ func runServe(c *cli.Context) error {
 		Durability:   st.durability,
 		HotTierBytes: st.hotTier,
 		Logger:       logger,
-	}, min(st.hotTier, warmBytes))
+	}, 0) // the store warms its hot tier in the background (kv/warm.go)
 	if err != nil {
 		if errors.Is(err, kv.ErrLocked) {
 			return cli.Exit(err.Error()+": stop the other server first, or use another --dir", exitFailure)
