@@ -214,6 +214,7 @@ func startDaemon(t *testing.T, bin string, args ...string) *daemon {
 	d := &daemon{cmd: exec.Command(bin, append([]string{"serve"}, args...)...),
 		stderr: &syncBuffer{}, done: make(chan struct{})}
 	d.cmd.Stdout, d.cmd.Stderr = d.stderr, d.stderr
+	d.cmd.SysProcAttr = dieWithParent()
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func FuzzDispatch(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(encodeFuzz(s...))
 	}
-	ts := newTestServer(f)
+	ts := newTestServer(f, withMemFS())
 	var conn *rawConn
 	f.Cleanup(func() {
 		if conn != nil {

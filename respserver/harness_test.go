@@ -15,11 +15,14 @@ import (
 	"log/slog"
 	"net"
 	"os/exec"
+	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
@@ -40,6 +43,7 @@ type testServer struct {
 type serverSetup struct {
 	cfg    respserver.Config
 	wrapLn func(net.Listener) net.Listener
+	memFS  bool
 }
 
 // serverOpt adjusts a test server.
@@ -50,6 +54,10 @@ func withPass(p string) serverOpt { return func(s *serverSetup) { s.cfg.RequireP
 func withTimeout(d time.Duration) serverOpt { return func(s *serverSetup) { s.cfg.Timeout = d } }
 
 func withMaxClients(n int) serverOpt { return func(s *serverSetup) { s.cfg.MaxClients = n } }
+
+// withMemFS keeps the store in memory: nothing is left on disk even when
+// the process is killed (fuzz workers are).
+func withMemFS() serverOpt { return func(s *serverSetup) { s.memFS = true } }
 
 // withListener wraps the server's listener (to observe its connections).
 func withListener(wrap func(net.Listener) net.Listener) serverOpt {
@@ -65,15 +73,22 @@ func quietLogger() *slog.Logger {
 // port of 127.0.0.1 until the test ends.
 func newTestServer(t testing.TB, opts ...serverOpt) *testServer {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := kv.Open(dir, &kv.Options{Durability: kv.No, Logger: quietLogger()})
-	if err != nil {
-		t.Fatalf("kv.Open: %v", err)
-	}
-	setup := serverSetup{cfg: respserver.Config{Addr: "127.0.0.1:0", Store: store, Logger: quietLogger()}}
+	setup := serverSetup{cfg: respserver.Config{Addr: "127.0.0.1:0", Logger: quietLogger()}}
 	for _, o := range opts {
 		o(&setup)
 	}
+	kvOpts := &kv.Options{Durability: kv.No, Logger: quietLogger()}
+	dir := "/mem"
+	if setup.memFS {
+		kvOpts.FS = vfs.NewMem()
+	} else {
+		dir = t.TempDir()
+	}
+	store, err := kv.Open(dir, kvOpts)
+	if err != nil {
+		t.Fatalf("kv.Open: %v", err)
+	}
+	setup.cfg.Store = store
 	srv, err := respserver.New(setup.cfg)
 	if err != nil {
 		store.Close()
@@ -161,6 +176,7 @@ func startRedisServer(t testing.TB, extra ...string) string {
 		args := append([]string{"--port", strconv.Itoa(port), "--save", "", "--appendonly", "no",
 			"--bind", "127.0.0.1", "--dir", t.TempDir(), "--daemonize", "no"}, extra...)
 		cmd := exec.Command(bin, args...)
+		cmd.SysProcAttr = dieWithParent()
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
@@ -506,4 +522,16 @@ func shutdownNow(ts *testServer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return ts.Srv.Shutdown(ctx)
+}
+
+// dieWithParent returns process attributes that make a child (redis-server,
+// the rustypotato binary) get SIGKILL when the test process dies, where the
+// platform has that (Linux's Pdeathsig), so that a killed test run leaves no
+// server behind.
+func dieWithParent() *syscall.SysProcAttr {
+	attr := &syscall.SysProcAttr{}
+	if f := reflect.ValueOf(attr).Elem().FieldByName("Pdeathsig"); f.IsValid() && f.CanSet() {
+		f.Set(reflect.ValueOf(syscall.SIGKILL).Convert(f.Type()))
+	}
+	return attr
 }

@@ -910,6 +910,10 @@ func TestAuth(t *testing.T) {
 			steps := []step{
 				{"PING", rerr("NOAUTH Authentication required.")},
 				{"GET k", rerr("NOAUTH Authentication required.")},
+				// Redis checks the arity before authentication, and a
+				// refused EXEC is an EXECABORT.
+				{"GET", rerr("ERR wrong number of arguments for 'get' command")},
+				{"EXEC", rerr("EXECABORT Transaction discarded because of: NOAUTH Authentication required.")},
 				{"NOSUCH x", rerr("ERR unknown command 'NOSUCH', with args beginning with: 'x' ")},
 				{"HELLO 3", rerr("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")},
 				{"AUTH wrong", rerr("WRONGPASS invalid username-password pair or user is disabled.")},
