@@ -116,10 +116,13 @@ func Startup(dir string, opts *kv.Options, warm int64) (*kv.Store, Report, error
 		}
 	}
 	if rep.UncleanShutdown {
-		step("shutdown marker", t0, "the last run did not shut down cleanly")
+		// reconcile takes the directory's lock first, so a second server
+		// started on a held directory fails here with kv.ErrLocked before
+		// claiming anything about the last run.
 		if err := reconcile(dir, o, &rep); err != nil {
 			return nil, rep, err
 		}
+		step("shutdown marker", t0, "the last run did not shut down cleanly")
 	} else {
 		step("shutdown marker", t0, "the last shutdown was clean (or this is the first start)")
 	}
