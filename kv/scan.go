@@ -3,6 +3,7 @@ package kv
 import (
 	"math"
 
+	"github.com/rustypotato/rustypotato/internal/ascii"
 	"github.com/rustypotato/rustypotato/internal/format"
 	"github.com/rustypotato/rustypotato/internal/glob"
 )
@@ -110,21 +111,4 @@ func (tx *Tx) Scan(db int, cursor uint64, match []byte, count int, typ string) (
 }
 
 // asciiEqualFold is C's strcasecmp(a, b) == 0 (ASCII case folding only).
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
+func asciiEqualFold(a, b string) bool { return ascii.EqualFold(a, b) }

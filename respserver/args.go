@@ -3,6 +3,7 @@ package respserver
 import (
 	"math"
 
+	"github.com/rustypotato/rustypotato/internal/ascii"
 	"github.com/rustypotato/rustypotato/internal/rnum"
 	"github.com/rustypotato/rustypotato/kv"
 )
@@ -25,22 +26,8 @@ func parseFloat(b []byte) (float64, error) {
 	return v, nil
 }
 
-// eq reports whether arg equals the lower-case option name, ignoring case.
-func eq(arg []byte, opt string) bool {
-	if len(arg) != len(opt) {
-		return false
-	}
-	for i := 0; i < len(arg); i++ {
-		c := arg[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != opt[i] {
-			return false
-		}
-	}
-	return true
-}
+// eq reports whether arg equals the option name, ignoring ASCII case.
+func eq(arg []byte, opt string) bool { return ascii.EqualFold(arg, opt) }
 
 // expireArg is a parsed EX/PX/EXAT/PXAT option.
 type expireArg struct {

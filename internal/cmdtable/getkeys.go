@@ -3,6 +3,8 @@ package cmdtable
 import (
 	"errors"
 	"strconv"
+
+	"github.com/rustypotato/rustypotato/internal/ascii"
 )
 
 // Errors returned by GetKeys, with the exact text of Redis's COMMAND GETKEYS
@@ -199,24 +201,7 @@ func (ks *KeySpec) hasFlag(f string) bool {
 }
 
 // equalFold compares an argument with an ASCII keyword case-insensitively.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		x, y := b[i], s[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
+func equalFold(b []byte, s string) bool { return ascii.EqualFold(b, s) }
 
 // parseStrictInt parses b like Redis's string2ll: an optional minus sign and
 // decimal digits without leading zeros, spaces or a plus sign.
