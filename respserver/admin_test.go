@@ -422,7 +422,7 @@ func TestCommandGoRedis(t *testing.T) {
 
 func TestInfo(t *testing.T) {
 	addr, srv, _ := startTestServer(t, nil)
-	srv.ResetStats() // command statistics are process-wide
+	srv.ResetStats()
 	c := dialTest(t, addr)
 	c.do("SET", "k", "v")
 	c.do("SET", "k2", "v")
@@ -736,7 +736,7 @@ func TestSlowlog(t *testing.T) {
 
 func TestLatencyHistogram(t *testing.T) {
 	addr, srv, _ := startTestServer(t, nil)
-	srv.ResetStats() // command statistics are process-wide
+	srv.ResetStats()
 	c := dialTest(t, addr)
 	for i := 0; i < 3; i++ {
 		c.do("PING")

@@ -282,7 +282,7 @@ func (c *client) call(tx *kv.Tx, args [][]byte) {
 	}
 	if cmd.flags&fWrite != 0 {
 		if err := c.srv.store.Err(); err != nil {
-			cmd.rejected.Add(1)
+			c.srv.statsOf(cmd).rejected.Add(1)
 			writeError(c.w, cmd.name, err)
 			return
 		}
@@ -297,14 +297,15 @@ func (c *client) call(tx *kv.Tx, args [][]byte) {
 	if err != nil {
 		writeError(c.w, cmd.name, err)
 		if cmd.flags&fNoStats == 0 {
-			cmd.failed.Add(1)
+			c.srv.statsOf(cmd).failed.Add(1)
 		}
 	}
 	if cmd.flags&fNoStats == 0 {
 		d := time.Since(start)
-		cmd.calls.Add(1)
-		cmd.usec.Add(d.Microseconds())
-		cmd.hist.record(d)
+		st := c.srv.statsOf(cmd)
+		st.calls.Add(1)
+		st.usec.Add(d.Microseconds())
+		st.hist.record(d)
 		c.srv.stats.commands.Add(1)
 		if d >= c.srv.settings.slowlogThreshold() {
 			c.srv.slowlog.add(c, args, d)
@@ -318,7 +319,7 @@ func (c *client) call(tx *kv.Tx, args [][]byte) {
 // rejectCommand does: an open transaction is flagged, and a refused EXEC
 // discards the transaction and replies EXECABORT with the reason.
 func (c *client) reject(cmd *command, msg string) {
-	cmd.rejected.Add(1)
+	c.srv.statsOf(cmd).rejected.Add(1)
 	if cmd.name == "exec" {
 		c.endMulti()
 		c.w.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))

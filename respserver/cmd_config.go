@@ -376,12 +376,13 @@ func (cs configSetCmd) run(c *client, _ *kv.Tx) error {
 // the server counters and every command's calls, times, errors and latency
 // histogram. The slowlog is kept, as in Redis.
 func (s *Server) ResetStats() {
-	for _, cmd := range allCommands() {
-		cmd.calls.Store(0)
-		cmd.usec.Store(0)
-		cmd.failed.Store(0)
-		cmd.rejected.Store(0)
-		cmd.hist.reset()
+	for i := range s.cmdStats {
+		st := &s.cmdStats[i]
+		st.calls.Store(0)
+		st.usec.Store(0)
+		st.failed.Store(0)
+		st.rejected.Store(0)
+		st.hist.reset()
 	}
 	ks := s.store.Stats()
 	s.stats.reset(ks.ExpiredKeys.Load(), ks.EvictedKeys.Load(), ks.HotHits.Load(), ks.HotMisses.Load())

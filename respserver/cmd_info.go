@@ -408,8 +408,9 @@ func (s *Server) infoCPU(b *infoBuilder, _ *kv.Tx) {
 
 func (s *Server) infoCommandstats(b *infoBuilder, _ *kv.Tx) {
 	for _, cmd := range allCommands() {
-		calls, usec := cmd.calls.Load(), cmd.usec.Load()
-		rejected, failed := cmd.rejected.Load(), cmd.failed.Load()
+		st := s.statsOf(cmd)
+		calls, usec := st.calls.Load(), st.usec.Load()
+		rejected, failed := st.rejected.Load(), st.failed.Load()
 		if calls == 0 && rejected == 0 && failed == 0 {
 			continue
 		}
@@ -424,10 +425,11 @@ func (s *Server) infoCommandstats(b *infoBuilder, _ *kv.Tx) {
 
 func (s *Server) infoLatencystats(b *infoBuilder, _ *kv.Tx) {
 	for _, cmd := range allCommands() {
-		if cmd.calls.Load() == 0 {
+		st := s.statsOf(cmd)
+		if st.calls.Load() == 0 {
 			continue
 		}
-		h := &cmd.hist
+		h := &st.hist
 		b.str("latency_percentiles_usec_"+cmd.name, fmt.Sprintf("p50=%.3f,p99=%.3f,p99.9=%.3f",
 			h.percentile(50), h.percentile(99), h.percentile(99.9)))
 	}

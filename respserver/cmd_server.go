@@ -505,13 +505,13 @@ func parseLatencyHistogram(c *client, args [][]byte) (fn, error) {
 		var cmds []*command
 		if len(names) == 0 {
 			for _, cmd := range allCommands() {
-				if cmd.calls.Load() > 0 {
+				if c.srv.statsOf(cmd).calls.Load() > 0 {
 					cmds = append(cmds, cmd)
 				}
 			}
 		} else {
 			for _, n := range names {
-				if cmd := lookupFullName(n); cmd != nil && cmd.calls.Load() > 0 {
+				if cmd := lookupFullName(n); cmd != nil && c.srv.statsOf(cmd).calls.Load() > 0 {
 					cmds = append(cmds, cmd)
 				}
 			}
@@ -519,11 +519,12 @@ func parseLatencyHistogram(c *client, args [][]byte) (fn, error) {
 		w := c.w
 		w.MapLen(len(cmds))
 		for _, cmd := range cmds {
-			labels, counts := cmd.hist.cumulative()
+			st := c.srv.statsOf(cmd)
+			labels, counts := st.hist.cumulative()
 			w.BulkString(cmd.name)
 			w.MapLen(2)
 			w.BulkString("calls")
-			w.Int(cmd.calls.Load())
+			w.Int(st.calls.Load())
 			w.BulkString("histogram_usec")
 			w.MapLen(len(labels))
 			for i := range labels {

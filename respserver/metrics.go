@@ -169,16 +169,17 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 
 	for _, cmd := range allCommands() {
-		calls, failed, rejected := cmd.calls.Load(), cmd.failed.Load(), cmd.rejected.Load()
+		cs := s.statsOf(cmd)
+		calls, failed, rejected := cs.calls.Load(), cs.failed.Load(), cs.rejected.Load()
 		if calls == 0 && failed == 0 && rejected == 0 {
 			continue
 		}
 		counter(descCommands, calls, cmd.name)
 		counter(descCommandErrors, failed, cmd.name, "failed")
 		counter(descCommandErrors, rejected, cmd.name, "rejected")
-		count, buckets := commandBuckets(cmd.hist.snapshot())
+		count, buckets := commandBuckets(cs.hist.snapshot())
 		ch <- prometheus.MustNewConstHistogram(descCommandDur, count,
-			float64(cmd.usec.Load())/1e6, buckets, cmd.name)
+			float64(cs.usec.Load())/1e6, buckets, cmd.name)
 	}
 
 	st := &s.stats

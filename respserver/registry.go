@@ -38,11 +38,8 @@ type command struct {
 	flags cmdFlags
 	exec  func(c *client, tx *kv.Tx, args [][]byte) error
 
-	calls    atomic.Int64
-	usec     atomic.Int64
-	failed   atomic.Int64 // errors while running
-	rejected atomic.Int64 // errors before running (arity, auth, MISCONF)
-	hist     latencyHist
+	// id indexes the command's statistics in Server.cmdStats.
+	id int
 
 	// subs are the subcommands of a container command (CLIENT, CONFIG,
 	// ...), by lower-case name; call dispatches to them (registerSub in
@@ -51,6 +48,22 @@ type command struct {
 }
 
 var registry = map[string]*command{}
+
+// numCommands counts registered commands and subcommands (the ids).
+var numCommands int
+
+// cmdStat is one command's statistics in one server (INFO commandstats,
+// latencystats, LATENCY HISTOGRAM, Prometheus).
+type cmdStat struct {
+	calls    atomic.Int64
+	usec     atomic.Int64
+	failed   atomic.Int64 // errors while running
+	rejected atomic.Int64 // errors before running (arity, auth, MISCONF)
+	hist     latencyHist
+}
+
+// statsOf returns cmd's statistics in s.
+func (s *Server) statsOf(cmd *command) *cmdStat { return &s.cmdStats[cmd.id] }
 
 // register adds a command whose parse step is parse. parse validates the
 // arguments (args[0] is the command name) without touching the store.
@@ -67,7 +80,8 @@ func register[T runner](name string, flags cmdFlags, parse func(c *client, args 
 // (rejected calls are the ones refused before the command runs: arity,
 // authentication, unknown command).
 func newCommand[T runner](name string, info *cmdtable.Command, flags cmdFlags, parse func(c *client, args [][]byte) (T, error)) *command {
-	cmd := &command{name: name, info: info, flags: flags}
+	cmd := &command{name: name, info: info, flags: flags, id: numCommands}
+	numCommands++
 	cmd.exec = func(c *client, tx *kv.Tx, args [][]byte) error {
 		r, err := parse(c, args)
 		if err != nil {

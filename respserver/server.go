@@ -80,6 +80,7 @@ type Server struct {
 	started     time.Time
 	stats       serverStats
 	slowlog     slowlog
+	cmdStats    []cmdStat // by command id
 	lastSave    atomic.Int64 // Unix seconds
 }
 
@@ -116,6 +117,7 @@ func New(cfg Config) (*Server, error) {
 		started:     time.Now(),
 	}
 	s.settings = newSettings(cfg)
+	s.cmdStats = make([]cmdStat, numCommands)
 	s.slowlog.maxLen = cfg.SlowlogMaxLen
 	s.lastSave.Store(time.Now().Unix())
 	return s, nil
