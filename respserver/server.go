@@ -80,7 +80,7 @@ type Server struct {
 	started     time.Time
 	stats       serverStats
 	slowlog     slowlog
-	cmdStats    []cmdStat // by command id
+	cmdStats    []cmdStat    // by command id
 	lastSave    atomic.Int64 // Unix seconds
 }
 
