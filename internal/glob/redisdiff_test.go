@@ -5,14 +5,16 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/rustypotato/rustypotato/internal/redisref"
 )
 
 // TestAgainstRedisKEYS compares Match with a real redis-server's KEYS on
 // random keys and patterns. It is skipped unless RUSTYPOTATO_REDIS_REF is
-// set (see refEnv); the cases it found interesting are frozen in
+// set (see redisref.Env); the cases it found interesting are frozen in
 // TestMatchTable.
 func TestAgainstRedisKEYS(t *testing.T) {
-	rc := dialRef(t)
+	rc := redisref.Dial(t)
 	rng := rand.New(rand.NewSource(7))
 	const alphabet = "aAbBz*?[]^-\\\x00\x80\xff"
 	randStr := func(max int, specials bool) string {
@@ -27,17 +29,17 @@ func TestAgainstRedisKEYS(t *testing.T) {
 		}
 		return sb.String()
 	}
-	if r, ok := rc.do(t, []byte("SELECT"), []byte("9")).(string); !ok || r != "OK" {
+	if r, ok := rc.Do(t, []byte("SELECT"), []byte("9")).(string); !ok || r != "OK" {
 		t.Fatalf("SELECT: %v", r)
 	}
-	rc.do(t, []byte("FLUSHDB"))
-	defer rc.do(t, []byte("FLUSHDB"))
+	rc.Do(t, []byte("FLUSHDB"))
+	defer rc.Do(t, []byte("FLUSHDB"))
 	keys := map[string]bool{"": true}
 	for len(keys) < 300 {
 		keys[randStr(6, rng.Intn(4) == 0)] = true
 	}
 	for k := range keys {
-		rc.do(t, []byte("SET"), []byte(k), []byte("1"))
+		rc.Do(t, []byte("SET"), []byte(k), []byte("1"))
 	}
 	mismatches := 0
 	for i := 0; i < 3000 && mismatches < 20; i++ {
@@ -45,7 +47,7 @@ func TestAgainstRedisKEYS(t *testing.T) {
 		if pat == "*" {
 			continue // KEYS short-circuits "*"; Match("*", "") is false.
 		}
-		reply, ok := rc.do(t, []byte("KEYS"), []byte(pat)).([]any)
+		reply, ok := rc.Do(t, []byte("KEYS"), []byte(pat)).([]any)
 		if !ok {
 			t.Fatalf("KEYS %q: unexpected reply", pat)
 		}
@@ -70,18 +72,18 @@ func TestAgainstRedisKEYS(t *testing.T) {
 // TestTableAgainstRedis checks the case-sensitive rows of matchCases with
 // KEYS on a real server (skipped unless RUSTYPOTATO_REDIS_REF is set).
 func TestTableAgainstRedis(t *testing.T) {
-	rc := dialRef(t)
-	rc.do(t, []byte("SELECT"), []byte("9"))
+	rc := redisref.Dial(t)
+	rc.Do(t, []byte("SELECT"), []byte("9"))
 	for _, c := range matchCases {
 		if c.nocase || c.pat == "*" {
 			continue
 		}
-		rc.do(t, []byte("FLUSHDB"))
-		rc.do(t, []byte("SET"), []byte(c.str), []byte("1"))
-		reply := rc.do(t, []byte("KEYS"), []byte(c.pat)).([]any)
+		rc.Do(t, []byte("FLUSHDB"))
+		rc.Do(t, []byte("SET"), []byte(c.str), []byte("1"))
+		reply := rc.Do(t, []byte("KEYS"), []byte(c.pat)).([]any)
 		if got := len(reply) == 1; got != c.want {
 			t.Errorf("redis KEYS %q on key %q: match=%v, table says %v", c.pat, c.str, got, c.want)
 		}
 	}
-	rc.do(t, []byte("FLUSHDB"))
+	rc.Do(t, []byte("FLUSHDB"))
 }

@@ -6,10 +6,12 @@ import (
 	"math/rand"
 	"strconv"
 	"testing"
+
+	"github.com/rustypotato/rustypotato/internal/redisref"
 )
 
 // The tests in this file compare with a real redis-server 7.0 and are
-// skipped unless RUSTYPOTATO_REDIS_REF is set (see refEnv). The values they
+// skipped unless RUSTYPOTATO_REDIS_REF is set (see redisref.Env). The values they
 // check are frozen in the table tests.
 
 func refNumberInputs(rng *rand.Rand, n int) []string {
@@ -41,19 +43,19 @@ func refNumberInputs(rng *rand.Rand, n int) []string {
 }
 
 func TestIncrByFloatAgainstRedis(t *testing.T) {
-	rc := dialRef(t)
-	rc.do(t, []byte("SELECT"), []byte("10"))
-	defer rc.do(t, []byte("FLUSHDB"))
+	rc := redisref.Dial(t)
+	rc.Do(t, []byte("SELECT"), []byte("10"))
+	defer rc.Do(t, []byte("FLUSHDB"))
 	rng := rand.New(rand.NewSource(11))
 	ins := refNumberInputs(rng, 600)
 	for i := 0; i < 3000; i++ {
 		cur, incr := ins[rng.Intn(len(ins))], ins[rng.Intn(len(ins))]
 		exists := i%10 != 0
-		rc.do(t, []byte("DEL"), []byte("k"))
+		rc.Do(t, []byte("DEL"), []byte("k"))
 		if exists {
-			rc.do(t, []byte("SET"), []byte("k"), []byte(cur))
+			rc.Do(t, []byte("SET"), []byte("k"), []byte(cur))
 		}
-		want := rc.do(t, []byte("INCRBYFLOAT"), []byte("k"), []byte(incr))
+		want := rc.Do(t, []byte("INCRBYFLOAT"), []byte("k"), []byte(incr))
 		got, err := IncrByFloat([]byte(cur), exists, []byte(incr))
 		var g any = string(got)
 		if err != nil {
@@ -69,13 +71,13 @@ func TestIncrByFloatAgainstRedis(t *testing.T) {
 }
 
 func TestZScoreAgainstRedis(t *testing.T) {
-	rc := dialRef(t)
-	rc.do(t, []byte("SELECT"), []byte("10"))
-	defer rc.do(t, []byte("FLUSHDB"))
+	rc := redisref.Dial(t)
+	rc.Do(t, []byte("SELECT"), []byte("10"))
+	defer rc.Do(t, []byte("FLUSHDB"))
 	rng := rand.New(rand.NewSource(12))
 	for _, in := range refNumberInputs(rng, 1500) {
-		rc.do(t, []byte("DEL"), []byte("z"))
-		want := rc.do(t, []byte("ZADD"), []byte("z"), []byte(in), []byte("m"))
+		rc.Do(t, []byte("DEL"), []byte("z"))
+		want := rc.Do(t, []byte("ZADD"), []byte("z"), []byte(in), []byte("m"))
 		v, ok := ParseFloat([]byte(in))
 		if _, isErr := want.(error); isErr == ok {
 			t.Errorf("ZADD %q: redis %v, ParseFloat ok=%v", in, want, ok)
@@ -84,7 +86,7 @@ func TestZScoreAgainstRedis(t *testing.T) {
 		if !ok {
 			continue
 		}
-		score := rc.do(t, []byte("ZSCORE"), []byte("z"), []byte("m"))
+		score := rc.Do(t, []byte("ZSCORE"), []byte("z"), []byte("m"))
 		got := string(FormatFloatResp(nil, v))
 		if got == "-0" {
 			// A listpack-encoded zset stores -0 as 0 (a skiplist one keeps
@@ -98,13 +100,13 @@ func TestZScoreAgainstRedis(t *testing.T) {
 }
 
 func TestIntAgainstRedis(t *testing.T) {
-	rc := dialRef(t)
-	rc.do(t, []byte("SELECT"), []byte("10"))
-	defer rc.do(t, []byte("FLUSHDB"))
+	rc := redisref.Dial(t)
+	rc.Do(t, []byte("SELECT"), []byte("10"))
+	defer rc.Do(t, []byte("FLUSHDB"))
 	rng := rand.New(rand.NewSource(13))
 	for _, in := range refNumberInputs(rng, 1500) {
-		rc.do(t, []byte("SET"), []byte("n"), []byte("0"))
-		want := rc.do(t, []byte("INCRBY"), []byte("n"), []byte(in))
+		rc.Do(t, []byte("SET"), []byte("n"), []byte("0"))
+		want := rc.Do(t, []byte("INCRBY"), []byte("n"), []byte(in))
 		v, ok := ParseInt([]byte(in))
 		switch w := want.(type) {
 		case error:
@@ -117,8 +119,8 @@ func TestIntAgainstRedis(t *testing.T) {
 			}
 		}
 		// The stored value is parsed by the same rules.
-		rc.do(t, []byte("SET"), []byte("n"), []byte(in))
-		want = rc.do(t, []byte("INCRBY"), []byte("n"), []byte("1"))
+		rc.Do(t, []byte("SET"), []byte("n"), []byte(in))
+		want = rc.Do(t, []byte("INCRBY"), []byte("n"), []byte("1"))
 		sum, err := AddInt(v, 1)
 		switch w := want.(type) {
 		case error:

@@ -1,4 +1,7 @@
-package rnum
+// Package redisref is a minimal RESP2 client for tests that compare
+// RustyPotato's helpers with a real redis-server 7.0 (the reference). The
+// tests are skipped unless RUSTYPOTATO_REDIS_REF names a server.
+package redisref
 
 import (
 	"bufio"
@@ -11,39 +14,41 @@ import (
 	"time"
 )
 
-// refEnv names the environment variable holding the address of a real
+// Env names the environment variable holding the address of a real
 // redis-server 7.0 used as reference by the differential tests. When it is
 // unset those tests are skipped, so the normal test run needs no server.
 // Example:
 //
 //	redis-server --port 16399 --bind 127.0.0.1 --save '' --appendonly no &
-//	RUSTYPOTATO_REDIS_REF=127.0.0.1:16399 go test ./internal/rnum/
-const refEnv = "RUSTYPOTATO_REDIS_REF"
+//	RUSTYPOTATO_REDIS_REF=127.0.0.1:16399 go test ./internal/glob/ ./internal/rnum/
+const Env = "RUSTYPOTATO_REDIS_REF"
 
-// refConn is a minimal RESP2 client, enough for the reference tests.
-type refConn struct {
+// Conn is a minimal RESP2 client, enough for the reference tests.
+type Conn struct {
 	c net.Conn
 	r *bufio.Reader
 }
 
-func dialRef(t *testing.T) *refConn {
+// Dial connects to the reference server, or skips the test when
+// RUSTYPOTATO_REDIS_REF is unset.
+func Dial(t *testing.T) *Conn {
 	t.Helper()
-	addr := os.Getenv(refEnv)
+	addr := os.Getenv(Env)
 	if addr == "" {
-		t.Skipf("%s not set; skipping comparison with a real redis-server", refEnv)
+		t.Skipf("%s not set; skipping comparison with a real redis-server", Env)
 	}
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return &refConn{c: c, r: bufio.NewReader(c)}
+	return &Conn{c: c, r: bufio.NewReader(c)}
 }
 
-// do sends one command and returns the reply: string for simple and bulk
+// Do sends one command and returns the reply: string for simple and bulk
 // strings, error for errors, int64 for integers, nil for null, []any for
 // arrays.
-func (rc *refConn) do(t *testing.T, args ...[]byte) any {
+func (rc *Conn) Do(t *testing.T, args ...[]byte) any {
 	t.Helper()
 	buf := []byte("*" + strconv.Itoa(len(args)) + "\r\n")
 	for _, a := range args {
@@ -62,7 +67,7 @@ func (rc *refConn) do(t *testing.T, args ...[]byte) any {
 	return v
 }
 
-func (rc *refConn) read() (any, error) {
+func (rc *Conn) read() (any, error) {
 	line, err := rc.r.ReadString('\n')
 	if err != nil {
 		return nil, err
