@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -91,6 +92,15 @@ type Options struct {
 	// of missing keys and writes of new keys then need no Pebble lookup.
 	// Default: false (warm-up on).
 	NoBackgroundWarm bool
+
+	// OnOpen, if set, runs once inside Open after the store's metadata has
+	// been read and before any background work (expiry, warm-up) starts.
+	// It gets the underlying Pebble database and the number of keys. Writes
+	// it makes must keep the store's invariants (the recovery package uses
+	// it to rebuild derived data after an unclean shutdown); Open re-reads
+	// the metadata afterwards. An error fails Open. Ignored when ReadOnly.
+	// Default: nil.
+	OnOpen func(db *pebble.DB, keys int64) error
 
 	// ReadOnly opens the store without writing anything: no background
 	// expiry, writes fail with ErrReadOnly. Default: false.

@@ -208,6 +208,24 @@ func Open(dir string, o *Options) (*Store, error) {
 		}
 		return nil, err
 	}
+	if opts.OnOpen != nil && !opts.ReadOnly {
+		var keys int64
+		for _, n := range s.counts {
+			keys += n
+		}
+		err := opts.OnOpen(db, keys)
+		if err == nil {
+			err = s.loadMeta()
+		}
+		if err != nil {
+			_ = db.Close()
+			s.releaseLock()
+			if s.wfs != nil {
+				s.wfs.Stop()
+			}
+			return nil, err
+		}
+	}
 	s.stats.OpenDuration = time.Since(start)
 	if !opts.ReadOnly {
 		s.wg.Add(1)

@@ -116,12 +116,9 @@ func Startup(dir string, opts *kv.Options, warm int64) (*kv.Store, Report, error
 		}
 	}
 	if rep.UncleanShutdown {
-		// reconcile takes the directory's lock first, so a second server
-		// started on a held directory fails here with kv.ErrLocked before
-		// claiming anything about the last run.
-		if err := reconcile(dir, o, &rep); err != nil {
-			return nil, rep, err
-		}
+		// The reconcile runs inside kv.Open (Options.OnOpen), on the
+		// store's own Pebble, before the expirer starts: no second open.
+		o.OnOpen = func(db *pebble.DB, keys int64) error { return reconcile(db, dir, keys, o, &rep) }
 		step("shutdown marker", t0, "the last run did not shut down cleanly")
 	} else {
 		step("shutdown marker", t0, "the last shutdown was clean (or this is the first start)")
@@ -174,34 +171,11 @@ func Startup(dir string, opts *kv.Options, warm int64) (*kv.Store, Report, error
 }
 
 // reconcile runs the full reconcile of a small store after an unclean
-// shutdown, before the store (and its expirer) starts. It only fixes
-// derived data.
-func reconcile(dir string, o *kv.Options, rep *Report) error {
+// shutdown, on the store's Pebble inside kv.Open (Options.OnOpen), before
+// the expirer starts. It only fixes derived data; keys is the store's
+// key count, which bounds the work.
+func reconcile(db *pebble.DB, dir string, keys int64, o *kv.Options, rep *Report) error {
 	t0 := time.Now()
-	quiet := slog.New(slog.NewTextHandler(discard{}, nil))
-	raw, err := kv.OpenRaw(dir, &kv.RawOptions{Logger: quiet})
-	if err != nil {
-		if errors.Is(err, kv.ErrLocked) {
-			return err
-		}
-		// kv.Open reports the problem with its own words.
-		o.Logger.Warn("startup: skipping the reconcile", "err", err)
-		return nil
-	}
-	defer raw.Close()
-	db := raw.Pebble()
-	if v := readVersion(db); v != format.Version {
-		rep.Steps = append(rep.Steps, Step{Name: "reconcile", Duration: time.Since(t0), Detail: "skipped: format version " + strconv.Itoa(v)})
-		return nil
-	}
-	var keys int64
-	for p := uint8(0); p < format.NumDBs; p++ {
-		if v, closer, err := db.Get(format.CountKey(p)); err == nil {
-			n, _ := format.DecodeCount(v)
-			keys += n
-			closer.Close()
-		}
-	}
 	if keys > fullReconcileMax {
 		d := time.Since(t0)
 		detail := fmt.Sprintf("skipped: %d keys is more than %d; run 'rustypotato check' while the server is stopped", keys, fullReconcileMax)
@@ -244,7 +218,7 @@ func reconcile(dir string, o *kv.Options, rep *Report) error {
 	for _, p := range rep.Unrepaired {
 		o.Logger.Error("startup: reconcile found a problem it does not fix; stop the server and run 'rustypotato repair'", "problem", p.String())
 	}
-	return raw.Close()
+	return nil
 }
 
 // readVersion returns the store's format version, 0 if unreadable.
