@@ -12,7 +12,7 @@ import (
 
 // warmChunk is how many records the background warm-up loads per hold of
 // the store's read lock.
-const warmChunk = 4096
+const warmChunk = 256
 
 // warmLoop loads every key into the hot tier in the background, in chunks,
 // while the store serves. If everything fits without eviction, the hot tier
