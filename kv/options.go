@@ -72,11 +72,11 @@ type Options struct {
 
 	// MemTableBytes is the size of one Pebble memtable; the unflushed WAL
 	// that a restart replays is bounded by about MemTableStopWrites times
-	// this. Default: 16 MiB.
+	// this. Default: 8 MiB.
 	MemTableBytes int64
 
 	// MemTableStopWrites is the number of queued memtables at which Pebble
-	// stalls writes. Default: 4.
+	// stalls writes. Default: 2 (Pebble's own default).
 	MemTableStopWrites int
 
 	// SyncInterval is how often EverySec fsyncs the WAL. Default: 1s.
@@ -132,10 +132,10 @@ func (o *Options) EnsureDefaults() *Options {
 		n.BlockCacheBytes = 32 << 20
 	}
 	if n.MemTableBytes == 0 {
-		n.MemTableBytes = 16 << 20
+		n.MemTableBytes = 8 << 20
 	}
 	if n.MemTableStopWrites == 0 {
-		n.MemTableStopWrites = 4
+		n.MemTableStopWrites = 2
 	}
 	if n.SyncInterval == 0 {
 		n.SyncInterval = time.Second

@@ -175,19 +175,16 @@ func Open(dir string, o *Options) (*Store, error) {
 	}
 	popts.EnsureDefaults()
 
-	db, err := openPebble(dir, popts)
-	if err != nil && !opts.ReadOnly && isTornWAL(err) {
-		// A power loss tore the end of the write-ahead log: cut it at the
-		// last intact record (never past an fsync) and open again.
-		rep, rerr := repairWALTail(opts.FS, dir)
-		if rerr != nil {
-			err = fmt.Errorf("%w (cutting the torn write-ahead log tail also failed: %v)", err, rerr)
-		} else if rep != nil {
-			s.log.Warn("cut a torn write at the end of the write-ahead log (a power loss interrupted an unsynced write)",
-				"wal", rep.WAL, "kept_bytes", rep.Offset, "dropped_bytes", rep.Dropped, "original", rep.Quarantine)
-			s.WALRepair = rep
-			db, err = openPebble(dir, popts)
-		}
+	// Open with automatic compactions off, then turn them on: Pebble
+	// v2.1.7's Open waits for the compactions it schedules when level 0
+	// has a backlog (cockroachdb/pebble#5420, fixed upstream after v2.1.7),
+	// which after loading a large store added most of a second to a
+	// restart, after a crash or a clean close alike.
+	compactions := !popts.DisableAutomaticCompactions
+	popts.DisableAutomaticCompactions = true
+	db, err := s.openRepairing(dir, popts)
+	if err == nil && compactions && !opts.ReadOnly {
+		enableCompactions(db)
 	}
 	if err != nil {
 		s.releaseLock()
@@ -242,6 +239,27 @@ func Open(dir string, o *Options) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// openRepairing opens Pebble; if a power loss tore the end of the
+// write-ahead log, it cuts the log at its last intact record (never past an
+// fsync, see repairWALTail) and opens again.
+func (s *Store) openRepairing(dir string, popts *pebble.Options) (*pebble.DB, error) {
+	db, err := openPebble(dir, popts)
+	if err == nil || popts.ReadOnly || !isTornWAL(err) {
+		return db, err
+	}
+	rep, rerr := repairWALTail(popts.FS, dir)
+	if rerr != nil {
+		return nil, fmt.Errorf("%w (cutting the torn write-ahead log tail also failed: %v)", err, rerr)
+	}
+	if rep == nil {
+		return nil, err
+	}
+	s.log.Warn("cut a torn write at the end of the write-ahead log (a power loss interrupted an unsynced write)",
+		"wal", rep.WAL, "kept_bytes", rep.Offset, "dropped_bytes", rep.Dropped, "original", rep.Quarantine)
+	s.WALRepair = rep
+	return openPebble(dir, popts)
 }
 
 // openPebble opens Pebble, turning a panic from a fatal log line into an error.
