@@ -41,7 +41,7 @@ type client struct {
 	closeAfter       bool // QUIT: close once the replies are flushed
 	killed           atomic.Bool
 	monitor          bool
-	wmu              sync.Mutex // guards w and conn writes once the client is a monitor
+	wmu              sync.Mutex // serialises socket writes once the client is a monitor (monitor.go)
 
 	multi    bool
 	multiErr bool

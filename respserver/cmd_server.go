@@ -368,12 +368,17 @@ func runMonitor(c *client, _ *kv.Tx) error {
 		c.w.SimpleString("OK")
 		return nil
 	}
-	// The reply goes into the buffer before the connection becomes a
-	// monitor, from when other connections write to it under wmu.
+	// The reply (and any reply before it) is sent before the connection
+	// becomes a monitor: from then on other connections write monitor
+	// lines straight to the socket under wmu, and they must come after it.
 	c.wmu.Lock()
 	c.w.SimpleString("OK")
+	err := c.w.Flush()
 	c.monitor = true
 	c.wmu.Unlock()
+	if err != nil {
+		return nil // the connection is gone; the read loop notices
+	}
 	s := c.srv
 	s.mu.Lock()
 	s.monitors[c.id] = c

@@ -36,11 +36,17 @@ func (s *Server) feedMonitors(c *client, args [][]byte) {
 		}
 	}
 	s.mu.Unlock()
+	// Lines go straight to each monitor's socket, not through its reply
+	// buffer, which only its own goroutine touches; wmu keeps them from
+	// interleaving with that goroutine's flushes.
 	for _, m := range mons {
 		m.wmu.Lock()
-		m.w.Raw(line)
-		err := m.w.Flush()
+		_ = m.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		n, err := m.conn.Write(line)
+		_ = m.conn.SetWriteDeadline(time.Time{})
 		m.wmu.Unlock()
+		m.netOut.Add(int64(n))
+		s.stats.netOut.Add(int64(n))
 		if err != nil {
 			m.conn.Close()
 		}
