@@ -139,27 +139,28 @@ func (h *hotTier) clear(phys uint8) {
 }
 
 // putIfAbsent caches e for key unless the key already has an entry (which
-// is newer, since writes keep the hot tier current); it reports false when
-// e does not fit in the budget without evicting.
-func (h *hotTier) putIfAbsent(phys uint8, key []byte, e *entry) bool {
+// is newer, since writes keep the hot tier current) and returns the bytes
+// it added; fits is false when e would take the hot tier past
+// min(budget, its own budget).
+func (h *hotTier) putIfAbsent(phys uint8, key []byte, e *entry, budget int64) (added int64, fits bool) {
 	if len(e.val) > h.maxVal {
 		h.evicted.Store(true)
-		return true
+		return 0, true
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	m := h.m[phys]
 	if _, ok := m[string(key)]; ok {
-		return true
+		return 0, true
 	}
 	k := string(key)
 	sz := entrySize(k, e)
-	if h.used+sz > h.budget {
-		return false
+	if h.used+sz > min(budget, h.budget) {
+		return 0, false
 	}
 	m[k] = e
 	h.used += sz
-	return true
+	return sz, true
 }
 
 // Bytes returns the bytes the hot tier accounts for and its entry count.

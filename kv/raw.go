@@ -1,7 +1,6 @@
 package kv
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -222,62 +221,30 @@ type WarmStats struct {
 // order (an unbiased sample of the keys: the store keeps no access
 // history), until about maxBytes (and never more than the hot tier's
 // budget) are cached. It reads at most that many bytes of records, so its
-// cost does not grow with the number of keys. Writers wait while it runs.
+// cost does not grow with the number of keys. It shares warmChunk with the
+// background warm-up, so writers wait at most one chunk.
 func (s *Store) Warm(maxBytes int64) (st WarmStats, err error) {
-	defer CatchFatal(&err)
 	start := time.Now()
 	if s.closed.Load() {
 		return st, ErrClosed
 	}
 	budget := min(maxBytes, s.opts.HotTierBytes)
-	if budget <= 0 {
-		return st, nil
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	used, _ := s.hot.size()
-	for phys := uint8(0); phys < format.NumDBs && used < budget; phys++ {
-		if s.counts[phys] == 0 {
-			continue
-		}
-		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: format.DataPrefix(phys), UpperBound: format.DataUpper(phys)})
-		if err != nil {
-			return st, err
-		}
-		for ok := it.First(); ok && used < budget; ok = it.Next() {
-			_, _, key, err := format.DecodeDataKey(it.Key())
+	for phys := uint8(0); phys < format.NumDBs && budget > 0; phys++ {
+		for from := []byte(nil); ; {
+			n, b, last, ok, err := s.warmChunk(phys, from, budget)
+			st.Keys += n
+			st.Bytes += b
 			if err != nil {
-				continue // check/repair report it; a read of it fails anyway
-			}
-			v, err := it.ValueAndErr()
-			if err != nil {
-				_ = it.Close()
 				return st, err
 			}
-			typ, exp, payload, err := format.DecodeValue(v)
-			if err != nil || len(payload) > s.hot.maxVal {
-				continue
+			if !ok {
+				st.Duration = time.Since(start)
+				return st, nil
 			}
-			if s.hot.get(phys, key) != nil {
-				continue
-			}
-			e := &entry{typ: typ, expireAt: exp, val: bytes.Clone(payload)}
-			if e.val == nil {
-				e.val = []byte{}
-			}
-			sz := entrySize(string(key), e)
-			if used+sz > budget {
+			if last == nil {
 				break
 			}
-			s.hot.put(phys, key, e)
-			used += sz
-			st.Keys++
-			st.Bytes += sz
-		}
-		err = it.Error()
-		_ = it.Close()
-		if err != nil {
-			return st, err
+			from = last
 		}
 	}
 	st.Duration = time.Since(start)

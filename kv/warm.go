@@ -30,13 +30,16 @@ func (s *Store) warmLoop() {
 				return
 			default:
 			}
-			n, last, ok, err := s.warmChunk(phys, from)
+			n, _, last, ok, err := s.warmChunk(phys, from, s.opts.HotTierBytes)
 			keys += n
 			if err != nil {
 				if !errors.Is(err, ErrClosed) {
 					s.log.Warn("background warm-up of the hot tier stopped", "err", err)
 				}
 				return
+			}
+			if !ok {
+				s.hot.evicted.Store(true) // did not fit: never complete
 			}
 			if !ok || s.hot.evicted.Load() {
 				s.log.Info("hot tier is smaller than the data: keys beyond it are served from disk",
@@ -55,16 +58,17 @@ func (s *Store) warmLoop() {
 	s.log.Debug("hot tier warmed", "keys", keys, "duration", time.Since(start).Round(time.Millisecond).String())
 }
 
-// warmChunk loads up to warmChunk records of phys after data key from. It
-// holds the read lock, so no write interleaves between reading a record
-// and caching it. last is the last data key read (nil when phys is done);
-// ok is false when the budget is full.
-func (s *Store) warmChunk(phys uint8, from []byte) (n int, last []byte, ok bool, err error) {
+// warmChunk loads up to warmChunk records of phys after data key from,
+// while the hot tier holds at most budget bytes. It holds the read lock,
+// so no write interleaves between reading a record and caching it. n and
+// bytes are what it cached; last is the last data key read (nil when phys
+// is done); ok is false when the budget is full.
+func (s *Store) warmChunk(phys uint8, from []byte, budget int64) (n int, cached int64, last []byte, ok bool, err error) {
 	defer CatchFatal(&err)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed.Load() {
-		return 0, nil, false, ErrClosed
+		return 0, 0, nil, false, ErrClosed
 	}
 	lower := format.DataPrefix(phys)
 	if from != nil {
@@ -72,12 +76,12 @@ func (s *Store) warmChunk(phys uint8, from []byte) (n int, last []byte, ok bool,
 	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: format.DataUpper(phys)})
 	if err != nil {
-		return 0, nil, false, err
+		return 0, 0, nil, false, err
 	}
 	defer it.Close()
 	for valid := it.First(); valid; valid = it.Next() {
 		if n == warmChunk {
-			return n, last, true, nil
+			return n, cached, last, true, nil
 		}
 		k := it.Key()
 		_, _, key, err := format.DecodeDataKey(k)
@@ -86,7 +90,7 @@ func (s *Store) warmChunk(phys uint8, from []byte) (n int, last []byte, ok bool,
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return n, nil, false, err
+			return n, cached, nil, false, err
 		}
 		typ, exp, payload, err := format.DecodeValue(v)
 		if err != nil {
@@ -96,14 +100,15 @@ func (s *Store) warmChunk(phys uint8, from []byte) (n int, last []byte, ok bool,
 		if e.val == nil {
 			e.val = []byte{}
 		}
-		if !s.hot.putIfAbsent(phys, key, e) {
-			s.hot.evicted.Store(true) // did not fit: never complete
-			return n, nil, false, nil
+		sz, fits := s.hot.putIfAbsent(phys, key, e, budget)
+		if !fits {
+			return n, cached, nil, false, nil
 		}
+		cached += sz
 		last = append(last[:0], k...)
 		n++
 	}
-	return n, nil, true, it.Error()
+	return n, cached, nil, true, it.Error()
 }
 
 // HotTierUsage returns the bytes the hot tier accounts for, its number of
