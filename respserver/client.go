@@ -300,8 +300,9 @@ func (c *client) call(tx *kv.Tx, args [][]byte) {
 			c.srv.statsOf(cmd).failed.Add(1)
 		}
 	}
+	end := time.Now()
 	if cmd.flags&fNoStats == 0 {
-		d := time.Since(start)
+		d := end.Sub(start)
 		st := c.srv.statsOf(cmd)
 		st.calls.Add(1)
 		st.usec.Add(d.Microseconds())
@@ -312,7 +313,7 @@ func (c *client) call(tx *kv.Tx, args [][]byte) {
 		}
 	}
 	c.lastCmd.Store(cmd)
-	c.lastAt.Store(time.Now().UnixMilli())
+	c.lastAt.Store(end.UnixMilli())
 }
 
 // reject replies to a command refused before it runs, as Redis's

@@ -3,27 +3,30 @@ package respserver
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // settings are the server's runtime-changeable configuration (CONFIG SET).
 type settings struct {
-	mu        sync.RWMutex
-	pass      string
-	maxConns  int
-	idle      time.Duration
-	slowAfter time.Duration     // negative: the slowlog is disabled
-	extra     map[string]string // other CONFIG GET/SET parameters, by name
+	mu       sync.RWMutex
+	pass     string
+	maxConns int
+	extra    map[string]string // other CONFIG GET/SET parameters, by name
+
+	// Read on every command or batch, so kept outside mu.
+	idle      atomic.Int64 // time.Duration
+	slowAfter atomic.Int64 // time.Duration; negative: the slowlog is disabled
 }
 
 func newSettings(cfg Config) *settings {
 	st := &settings{
-		pass:      cfg.RequirePass,
-		maxConns:  cfg.MaxClients,
-		idle:      cfg.Timeout,
-		slowAfter: cfg.SlowlogThreshold,
-		extra:     map[string]string{},
+		pass:     cfg.RequirePass,
+		maxConns: cfg.MaxClients,
+		extra:    map[string]string{},
 	}
+	st.idle.Store(int64(cfg.Timeout))
+	st.slowAfter.Store(int64(cfg.SlowlogThreshold))
 	for k, v := range cfg.Extra {
 		st.extra[k] = v
 	}
@@ -42,33 +45,27 @@ func (st *settings) maxClients() int {
 	return st.maxConns
 }
 
-func (st *settings) timeout() time.Duration {
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	return st.idle
-}
+func (st *settings) timeout() time.Duration { return time.Duration(st.idle.Load()) }
 
 // slowlogThreshold is the duration from which a command is logged in the
 // SLOWLOG; when the slowlog is disabled (slowlog-log-slower-than -1) no
 // duration reaches it.
 func (st *settings) slowlogThreshold() time.Duration {
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	if st.slowAfter < 0 {
+	d := time.Duration(st.slowAfter.Load())
+	if d < 0 {
 		return math.MaxInt64
 	}
-	return st.slowAfter
+	return d
 }
 
 // slowlogMicros is slowlog-log-slower-than as CONFIG GET reports it:
 // microseconds, -1 when disabled.
 func (st *settings) slowlogMicros() int64 {
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	if st.slowAfter < 0 {
+	d := time.Duration(st.slowAfter.Load())
+	if d < 0 {
 		return -1
 	}
-	return st.slowAfter.Microseconds()
+	return d.Microseconds()
 }
 
 func (st *settings) setRequirePass(p string) {
@@ -83,22 +80,16 @@ func (st *settings) setMaxClients(n int) {
 	st.mu.Unlock()
 }
 
-func (st *settings) setTimeout(d time.Duration) {
-	st.mu.Lock()
-	st.idle = d
-	st.mu.Unlock()
-}
+func (st *settings) setTimeout(d time.Duration) { st.idle.Store(int64(d)) }
 
 // setSlowlogMicros sets slowlog-log-slower-than; a negative value disables
 // the slowlog.
 func (st *settings) setSlowlogMicros(us int64) {
-	st.mu.Lock()
 	if us < 0 {
-		st.slowAfter = -1
+		st.slowAfter.Store(-1)
 	} else {
-		st.slowAfter = time.Duration(us) * time.Microsecond
+		st.slowAfter.Store(int64(time.Duration(us) * time.Microsecond))
 	}
-	st.mu.Unlock()
 }
 
 // getExtra returns the value of a parameter kept in extra.
