@@ -2,7 +2,6 @@ package kv
 
 import (
 	"errors"
-	"math"
 
 	"github.com/rustypotato/rustypotato/internal/format"
 	"github.com/rustypotato/rustypotato/internal/rnum"
@@ -303,11 +302,9 @@ func (tx *Tx) IncrBy(db int, key []byte, delta int64) (int64, error) {
 		}
 		exp = e.expireAt
 	}
-	if (delta < 0 && cur < 0 && delta < math.MinInt64-cur) ||
-		(delta > 0 && cur > 0 && delta > math.MaxInt64-cur) {
+	if cur, err = rnum.AddInt(cur, delta); err != nil {
 		return 0, ErrOverflow
 	}
-	cur += delta
 	nv := rnum.FormatInt(make([]byte, 0, 20), cur)
 	if err := tx.put(phys, key, &entry{typ: format.TypeString, expireAt: exp, val: nv}); err != nil {
 		return 0, err

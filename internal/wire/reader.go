@@ -5,6 +5,8 @@ import (
 	"io"
 	"math"
 	"slices"
+
+	"github.com/rustypotato/rustypotato/internal/rnum"
 )
 
 // Default limits, as in Redis 7.0.
@@ -440,47 +442,4 @@ func (r *Reader) readRaw(p []byte) (int, error) {
 // ParseInt parses b as Redis's string2ll does: an optional '-', then decimal
 // digits without a leading zero (except "0" itself), no sign '+', no spaces,
 // at most 20 bytes, within int64.
-func ParseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) >= 21 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	if b[0] == '-' {
-		neg = true
-		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
-	}
-	if b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > math.MaxUint64/10 {
-			return 0, false
-		}
-		v *= 10
-		d := uint64(c - '0')
-		if v > math.MaxUint64-d {
-			return 0, false
-		}
-		v += d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true // -(1<<63) wraps to MinInt64
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
+func ParseInt(b []byte) (int64, bool) { return rnum.ParseInt(b) }
