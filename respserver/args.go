@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/rustypotato/rustypotato/internal/ascii"
+	"github.com/rustypotato/rustypotato/internal/format"
 	"github.com/rustypotato/rustypotato/internal/rnum"
 	"github.com/rustypotato/rustypotato/kv"
 )
@@ -17,6 +18,21 @@ func parseInt(b []byte) (int64, error) {
 	}
 	return v, nil
 }
+
+// parseDB parses a database index: an integer ("ERR value is not an
+// integer or out of range") within 0..15 ("ERR DB index is out of range").
+func parseDB(b []byte) (int, error) {
+	n, err := parseInt(b)
+	if err != nil {
+		return 0, err
+	}
+	if !validDB(n) {
+		return 0, errDBIndex
+	}
+	return int(n), nil
+}
+
+func validDB(n int64) bool { return n >= 0 && n < format.NumDBs }
 
 func parseFloat(b []byte) (float64, error) {
 	v, ok := rnum.ParseFloat(b)

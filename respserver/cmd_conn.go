@@ -61,14 +61,11 @@ func (p pingCmd) run(c *client, _ *kv.Tx) error {
 type selectCmd struct{ db int }
 
 func parseSelect(c *client, args [][]byte) (selectCmd, error) {
-	n, err := parseInt(args[1])
+	n, err := parseDB(args[1])
 	if err != nil {
-		return selectCmd{}, errors.New("ERR value is not an integer or out of range")
+		return selectCmd{}, err
 	}
-	if n < 0 || n >= 16 {
-		return selectCmd{}, errDBIndex
-	}
-	return selectCmd{db: int(n)}, nil
+	return selectCmd{db: n}, nil
 }
 
 func (s selectCmd) run(c *client, _ *kv.Tx) error {

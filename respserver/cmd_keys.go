@@ -260,14 +260,11 @@ func parseCopy(c *client, args [][]byte) (copyCmd, error) {
 		case eq(args[i], "replace"):
 			cp.replace = true
 		case eq(args[i], "db") && i+1 < len(args):
-			n, err := parseInt(args[i+1])
+			db, err := parseDB(args[i+1])
 			if err != nil {
 				return cp, err
 			}
-			if n < 0 || n >= 16 {
-				return cp, errDBIndex
-			}
-			cp.db, cp.hasDB = int(n), true
+			cp.db, cp.hasDB = db, true
 			i++
 		default:
 			return cp, errSyntax
@@ -296,14 +293,11 @@ type moveCmd struct {
 }
 
 func parseMove(c *client, args [][]byte) (moveCmd, error) {
-	n, err := parseInt(args[2])
+	db, err := parseDB(args[2])
 	if err != nil {
 		return moveCmd{}, err
 	}
-	if n < 0 || n >= 16 {
-		return moveCmd{}, errDBIndex
-	}
-	return moveCmd{key: args[1], db: int(n)}, nil
+	return moveCmd{key: args[1], db: db}, nil
 }
 
 func (m moveCmd) run(c *client, tx *kv.Tx) error {
@@ -451,7 +445,7 @@ func parseSwapDB(c *client, args [][]byte) (swapDBCmd, error) {
 	if err != nil {
 		return swapDBCmd{}, errors.New("ERR invalid second DB index")
 	}
-	if a < 0 || a >= 16 || b < 0 || b >= 16 {
+	if !validDB(a) || !validDB(b) {
 		return swapDBCmd{}, errDBIndex
 	}
 	return swapDBCmd{int(a), int(b)}, nil
