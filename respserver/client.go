@@ -50,8 +50,9 @@ type client struct {
 	// The current batch: the arguments of each pipelined command, copied
 	// out of the reader into arena.
 	arena []byte
-	spans []int // per argument: end offset in arena
-	cmds  []int // per command: index of its first argument in spans
+	spans []int      // per argument: end offset in arena
+	cmds  []int      // per command: index of its first argument in spans
+	defs  []*command // per command: its registry entry (nil: unknown), looked up once
 	argv  [][]byte
 
 	netIn, netOut atomic.Int64
@@ -152,6 +153,7 @@ func (c *client) flush() error {
 // enqueue copies a command's arguments into the batch.
 func (c *client) enqueue(args [][]byte) {
 	c.cmds = append(c.cmds, len(c.spans))
+	c.defs = append(c.defs, lookup(args[0]))
 	for _, a := range args {
 		c.arena = append(c.arena, a...)
 		c.spans = append(c.spans, len(c.arena))
@@ -186,7 +188,7 @@ func (c *client) runBatch() {
 		if c.closeAfter || c.killed.Load() {
 			break
 		}
-		cmd := lookup(c.batchArgs(i)[0])
+		cmd := c.defs[i]
 		if cmd != nil && cmd.flags&fNoTx != 0 && !(c.multi && cmd.flags&fNoMulti == 0) {
 			c.call(nil, c.batchArgs(i))
 			i++
@@ -194,7 +196,7 @@ func (c *client) runBatch() {
 		}
 		j, write := i, false
 		for j < n {
-			cm := lookup(c.batchArgs(j)[0])
+			cm := c.defs[j]
 			// An fNoTx command reaches here first only inside MULTI,
 			// where call queues (rejects) it: it joins the run.
 			if cm != nil && cm.flags&fNoTx != 0 && j > i {
@@ -211,6 +213,8 @@ func (c *client) runBatch() {
 	c.arena = c.arena[:0]
 	c.spans = c.spans[:0]
 	c.cmds = c.cmds[:0]
+	clear(c.defs)
+	c.defs = c.defs[:0]
 	if cap(c.arena) > 4<<20 {
 		c.arena = nil
 	}
